@@ -1,0 +1,32 @@
+"""Problems that stop the work: one small exception tree.
+
+Dirty data is *not* an exception (see ``issues``). These are raised when a file cannot be
+read at all, a template or setting is broken, or the command line asks for the impossible.
+The CLI prints ``Error: <message>`` once and exits 1 (2 for ``UsageError``).
+"""
+
+from __future__ import annotations
+
+
+class ConverterError(Exception):
+    """Base of every error that stops a conversion. The message names the fix."""
+
+
+class UsageError(ConverterError):
+    """The command line asked for something impossible (exit code 2)."""
+
+
+class ConfigError(ConverterError):
+    """The config file is unreadable or lacks a setting; the message names the config key."""
+
+
+class TemplateError(ConverterError):
+    """A layout or mapping template is invalid; the message gives the JSON path."""
+
+
+class ReadError(ConverterError):
+    """A file cannot be read: not text, wrong encoding, not a spreadsheet."""
+
+
+class DetectionError(ConverterError):
+    """A file matches no known layout; the message names the closest ones."""

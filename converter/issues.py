@@ -1,0 +1,51 @@
+"""Dirty data is collected, never raised: every problem becomes an ``Issue``.
+
+Rows are 1-based *as a spreadsheet shows them*: the heading row is row 1, so the first data
+row of a file with headings is row 2. ``row`` is ``None`` for a file-level issue and
+``column`` is ``None`` when no single column is at fault. Codes are stable kebab-case strings
+that tests and scripts may rely on; messages are for people and may change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in the data, with the fix in its message."""
+
+    row: int | None
+    column: str | None
+    code: str
+    message: str
+    severity: Severity = "error"
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def where(self) -> str:
+        """Human location: ``row 7, column "Zip"``."""
+        parts = []
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f'column "{self.column}"')
+        return ", ".join(parts) or "file"
+
+
+def errors(issues: Iterable[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity == "error"]
+
+
+def count_by_severity(issues: Iterable[Issue]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for issue in issues:
+        counts[issue.severity] += 1
+    return counts

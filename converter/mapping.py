@@ -1,0 +1,297 @@
+"""The transform vocabulary and the engine that applies a mapping template to a frame.
+
+Templates are data: each rule names target and source columns and a list of transforms from the
+fixed vocabulary below. Every transform works on a whole pandas column. Nothing is evaluated.
+
+Vocabulary (options in brackets):
+- ``copy``: the value as it is (the default when a rule has no transforms).
+- ``strip`` / ``upper``: trim surrounding spaces / upper-case.
+- ``date``: parse a date in the source system's convention (Sage: the ``--date-order``;
+  BizOps: ISO) into the canonical ``YYYY-MM-DD``. The writer formats it for the target.
+- ``bool``: true/false, yes/no, 1/0 → ``TRUE``/``FALSE``.
+- ``code_map`` [map, default]: translate codes (``"Stock": "1"``); an unknown value is an issue.
+- ``number`` [decimals, scale, negate]: parse a number, multiply by ``scale``, flip the sign,
+  round half away from zero.
+- ``truncate`` [length]: cut to ``length`` or to the target field's limit, with a warning.
+- ``split_name`` [part]: ``"Jane Q. Doe"`` → first ``Jane Q.`` / last ``Doe``.
+- ``join`` [separator]: join several source columns, skipping blanks.
+- ``default`` [value]: fill blanks.  ``constant`` [value]: the same value on every row.
+- ``if_blank`` [then, else]: ``then`` where the value is blank, ``else`` where it is not.
+- ``config`` [key, when]: a setting's value, on every row (``when: always``) or in blanks.
+- ``config_lookup`` [table, reverse]: look each value up in a config table (or find the key of
+  a value with ``reverse``); a value missing from the table names the key to add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConfigError
+from .issues import Issue
+from .layouts import Layout, MapTemplate, Rule
+from .settings import Settings
+from .values import blank, format_numbers, parse_bools, parse_dates, parse_numbers
+
+TRANSFORM_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "copy": {"required": (), "optional": ()},
+    "strip": {"required": (), "optional": ()},
+    "upper": {"required": (), "optional": ()},
+    "date": {"required": (), "optional": ()},
+    "bool": {"required": (), "optional": ()},
+    "code_map": {"required": ("map",), "optional": ("default",)},
+    "number": {"required": (), "optional": ("decimals", "scale", "negate")},
+    "truncate": {"required": (), "optional": ("length",)},
+    "split_name": {"required": ("part",), "optional": ()},
+    "join": {"required": (), "optional": ("separator",)},
+    "default": {"required": ("value",), "optional": ()},
+    "constant": {"required": ("value",), "optional": ()},
+    "if_blank": {"required": ("then", "else"), "optional": ()},
+    "config": {"required": ("key",), "optional": ("when",)},
+    "config_lookup": {"required": ("table",), "optional": ("reverse",)},
+}
+
+
+@dataclass
+class MapContext:
+    """What transforms may know besides the data: settings and conventions of the source."""
+
+    settings: Settings
+    source_system: str
+    date_order: str
+    target_layout: Layout
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class _Step:
+    rule: Rule
+    column: str  # the column named in issues: the source column, else the target
+    ctx: MapContext
+
+    def report(self, mask: pd.Series, code: str, message: Callable[[str], str], values: pd.Series, severity: str = "error") -> None:
+        for row in mask[mask].index:
+            self.ctx.issues.append(Issue(int(row), self.column, code, message(str(values[row])), severity))  # type: ignore[arg-type]
+
+
+def _text(value: pd.Series | list[pd.Series]) -> pd.Series:
+    if isinstance(value, list):
+        raise ValueError("several source columns must be combined with `join` first")
+    return value.fillna("").astype(str)
+
+
+def _op_copy(v, _t, _s):
+    return v
+
+
+def _op_strip(v, _t, _s):
+    return _text(v).str.strip()
+
+
+def _op_upper(v, _t, _s):
+    return _text(v).str.upper()
+
+
+def _op_date(v, _t, s: _Step):
+    text = _text(v)
+    iso_only = s.ctx.source_system == "bizops"
+    out, bad = parse_dates(text, order=s.ctx.date_order, iso_only=iso_only)
+    if iso_only:
+        hint = "write it as YYYY-MM-DD"
+    else:
+        hint = f"the file is read with --date-order {s.ctx.date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
+    s.report(bad, "bad-date", lambda x: f"{x!r} is not a valid date: {hint}.", text)
+    return out.where(~bad, text)
+
+
+def _op_bool(v, _t, s: _Step):
+    text = _text(v)
+    out, bad = parse_bools(text)
+    s.report(bad, "bad-bool", lambda x: f"{x!r} is not a yes/no value: use TRUE or FALSE.", text)
+    return out.where(~bad, text)
+
+
+def _op_code_map(v, t, s: _Step):
+    text = _text(v).str.strip()
+    mapping = {str(k).casefold(): str(val) for k, val in t["map"].items()}
+    folded = text.str.casefold()
+    out = folded.map(mapping)
+    unknown = out.isna() & (text != "")
+    if "default" in t:
+        out = out.where(~unknown, t["default"])
+        unknown = unknown & False
+    known = ", ".join(repr(k) for k in t["map"])
+    s.report(
+        unknown,
+        "bad-code",
+        lambda x: f"{x!r} has no translation for {s.rule.target!r}; use one of {known}, "
+        "or add it to the code_map of a site copy of the template.",
+        text,
+    )
+    return out.where(~unknown, text).fillna("")
+
+
+def _op_number(v, t, s: _Step):
+    text = _text(v)
+    values, bad = parse_numbers(text)
+    s.report(bad, "bad-number", lambda x: f"{x!r} is not a number: write plain digits with '.' for decimals (no thousands separators or currency signs).", text)
+    values = values * float(t.get("scale", 1))
+    if t.get("negate"):
+        values = -values
+    decimals = int(t.get("decimals", 2))
+    out = format_numbers(values, decimals=decimals, min_decimals=min(2, decimals))
+    return out.where(~bad, text)
+
+
+def _op_truncate(v, t, s: _Step):
+    text = _text(v)
+    length = t.get("length")
+    if length is None:
+        length = s.ctx.target_layout.field(s.rule.target).max_length
+    if not length:
+        return text
+    long = text.str.len() > length
+    s.report(long, "too-long", lambda x: f"{x!r} is longer than {length} characters; cut to {x[:length]!r}.", text, "warning")
+    return text.str.slice(0, length)
+
+
+def _op_split_name(v, t, _s):
+    text = _text(v).str.strip()
+    parts = text.str.rsplit(" ", n=1, expand=True)
+    if parts.shape[1] == 1:
+        parts[1] = None
+    single = parts[1].isna()
+    if t["part"] == "first":
+        return parts[0].where(~single, text).fillna("")
+    return parts[1].where(~single, "").fillna("")
+
+
+def _op_join(v, t, _s):
+    cols = v if isinstance(v, list) else [v]
+    sep = t.get("separator", " ")
+    texts = [c.fillna("").astype(str).str.strip() for c in cols]
+    out = texts[0]
+    for nxt in texts[1:]:
+        both = (out != "") & (nxt != "")
+        out = (out + sep + nxt).where(both, out.where(out != "", nxt))
+    return out
+
+
+def _op_default(v, t, _s):
+    text = _text(v)
+    return text.where(~blank(text), t["value"])
+
+
+def _op_constant(v, t, _s):
+    index = (v[0] if isinstance(v, list) else v).index
+    return pd.Series(t["value"], index=index, dtype=object)
+
+
+def _op_if_blank(v, t, _s):
+    text = _text(v) if not isinstance(v, list) else _op_join(v, {}, _s)
+    return pd.Series(t["else"], index=text.index, dtype=object).where(~blank(text), t["then"])
+
+
+def _op_config(v, t, s: _Step):
+    text = _text(v) if not isinstance(v, list) else _op_join(v, {}, s)
+    value = str(s.ctx.settings.require(t["key"], why=f"It fills {s.rule.target!r}."))
+    if t.get("when", "always") == "blank":
+        return text.where(~blank(text), value)
+    return pd.Series(value, index=text.index, dtype=object)
+
+
+def _op_config_lookup(v, t, s: _Step):
+    text = _text(v).str.strip()
+    table = s.ctx.settings.get(t["table"])
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"Missing setting table `[{t['table']}]`, needed for {s.rule.target!r}. Add it to the config file."
+        )
+    pairs = {str(k): str(val) for k, val in table.items()}
+    if t.get("reverse"):
+        pairs = {val: k for k, val in pairs.items()}
+    out = text.map(pairs)
+    missing = out.isna() & (text != "")
+    where = f"[{t['table']}]"
+    s.report(
+        missing,
+        "missing-setting",
+        lambda x: f"{x!r} is not in the config table {where}; add an entry for it (entries now: {pairs}).",
+        text,
+    )
+    return out.where(~missing, text).fillna("")
+
+
+_OPS: dict[str, Callable[[Any, dict[str, Any], _Step], Any]] = {
+    "copy": _op_copy,
+    "strip": _op_strip,
+    "upper": _op_upper,
+    "date": _op_date,
+    "bool": _op_bool,
+    "code_map": _op_code_map,
+    "number": _op_number,
+    "truncate": _op_truncate,
+    "split_name": _op_split_name,
+    "join": _op_join,
+    "default": _op_default,
+    "constant": _op_constant,
+    "if_blank": _op_if_blank,
+    "config": _op_config,
+    "config_lookup": _op_config_lookup,
+}
+assert set(_OPS) == set(TRANSFORM_OPTIONS)
+
+
+def apply_rule(frame: pd.DataFrame, rule: Rule, ctx: MapContext) -> pd.Series:
+    """One target column from ``frame`` (index = spreadsheet row numbers)."""
+    empty = pd.Series("", index=frame.index, dtype=object)
+    sources = [frame[c] if c in frame.columns else empty for c in rule.sources]
+    value: Any = sources[0] if len(sources) == 1 else (sources or empty)
+    column = rule.sources[0] if len(rule.sources) == 1 else rule.target
+    step = _Step(rule, column, ctx)
+    transforms = list(rule.transforms)
+    combines = ("join", "constant", "config", "if_blank")
+    if isinstance(value, list) and (not transforms or transforms[0]["op"] not in combines):
+        transforms.insert(0, {"op": "join"})
+    for transform in transforms:
+        value = _OPS[transform["op"]](value, transform, step)
+    result = _text(value) if not isinstance(value, list) else _op_join(value, {}, step)
+    if rule.when:
+        cond_col = frame[rule.when["column"]] if rule.when["column"] in frame.columns else empty
+        cond = cond_col.fillna("").astype(str).str.strip().str.casefold()
+        keep = pd.Series(True, index=frame.index)
+        if "equals" in rule.when:
+            keep &= cond == rule.when["equals"].casefold()
+        if "not_equals" in rule.when:
+            keep &= cond != rule.when["not_equals"].casefold()
+        result = result.where(keep, "")
+    return result
+
+
+def apply_map(frame: pd.DataFrame, template: MapTemplate, ctx: MapContext) -> pd.DataFrame:
+    """Map a source frame to the target layout's columns (in layout order).
+
+    Issues (bad codes, bad dates, truncations) are appended to ``ctx.issues``. A missing
+    setting raises ``ConfigError``, which stops the file: there is no safe value to use.
+    """
+    layout = ctx.target_layout
+    columns = {rule.target: apply_rule(frame, rule, ctx) for rule in template.rules}
+    ordered = [name for name in layout.field_names if name in columns]
+    return pd.DataFrame({name: columns[name] for name in ordered}, index=frame.index)
+
+
+def output_fields(template: MapTemplate, layout: Layout) -> list[str]:
+    """The target fields a template writes, in the layout's order (what to Show in Sage)."""
+    targets = {rule.target for rule in template.rules}
+    return [name for name in layout.field_names if name in targets]
+
+
+def source_column_for(template: MapTemplate) -> dict[str, str]:
+    """Target field → the source column a person should fix (for target-side issues)."""
+    out = {}
+    for rule in template.rules:
+        out[rule.target] = rule.sources[0] if len(rule.sources) == 1 else rule.target
+    return out

@@ -1,0 +1,116 @@
+"""The site's settings: a TOML file, ``bizops-sage50.toml`` in the current folder or ``--config``.
+
+Every command works without a config file, on the documented defaults in ``DEFAULTS``. A value
+that Sage needs and neither the data nor the defaults give (an account, a code) is looked up with
+``require``, which raises a ``ConfigError`` naming the exact key to add.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_NAME = "bizops-sage50.toml"
+
+# Documented defaults (README "Configuration"). Keep in step with the README.
+DEFAULTS: dict[str, Any] = {
+    "paths": {"inbox": "inbox", "outbox": "outbox"},
+    "reading": {
+        "date_order": "mdy",  # Sage exports follow the exporting PC's regional settings.
+        "encoding": "auto",  # auto, utf-8, utf-8-sig, utf-16, cp1252
+        "chunk_rows": 50_000,
+    },
+    "sage50": {
+        # Sage's default item tax types: 1 = taxable ("Regular"), 2 = exempt.
+        "item_tax_types": {"taxable": "1", "exempt": "2"},
+    },
+    "maps": {},  # maps.<direction>.<entity> = "path/to/site-copy.json"
+}
+
+DATE_ORDERS = ("mdy", "dmy", "ymd")
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Merged defaults + config file. ``path`` is ``None`` when running on defaults."""
+
+    data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    path: Path | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the config are resolved against."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def require(self, key: str, *, why: str = "") -> Any:
+        value = self.get(key, _MISSING)
+        if value is _MISSING or value == "" or value is None:
+            where = f"in {self.path}" if self.path else f"in {CONFIG_NAME} (or pass --config FILE)"
+            section, _, name = key.rpartition(".")
+            hint = f"[{section}]\n{name} = ..." if section else f"{name} = ..."
+            reason = f" {why}" if why else ""
+            raise ConfigError(f"Missing setting `{key}`.{reason} Add it {where}:\n{hint}")
+        return value
+
+    def resolve_path(self, value: str | Path) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def date_order(self) -> str:
+        return str(self.get("reading.date_order", "mdy"))
+
+
+def load_settings(
+    config: Path | None = None, *, cwd: Path | None = None, overrides: dict[str, Any] | None = None
+) -> Settings:
+    """Load ``config`` (or ``bizops-sage50.toml`` in ``cwd`` if present) over the defaults."""
+    path = config
+    if path is None:
+        candidate = (cwd or Path.cwd()) / CONFIG_NAME
+        path = candidate if candidate.is_file() else None
+    data = copy.deepcopy(DEFAULTS)
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"Config file {path} does not exist. Check the --config path.")
+        try:
+            with path.open("rb") as fh:
+                data = _merge(data, tomllib.load(fh))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix that line.") from exc
+        path = path.resolve()
+    if overrides:
+        data = _merge(data, overrides)
+    settings = Settings(data=data, path=path)
+    order = settings.date_order
+    if order not in DATE_ORDERS:
+        raise ConfigError(
+            f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}."
+        )
+    return settings

@@ -1,0 +1,141 @@
+"""Typed values, parsed and formatted a whole column at a time.
+
+Inside the converter every value stays text, in one canonical spelling per type:
+dates ``YYYY-MM-DD``, booleans ``TRUE``/``FALSE``, numbers as plain decimals (``-12.50``), blank
+for missing. Parsing turns what a system writes into that spelling and returns a mask of the
+cells it could not read; formatting turns it into what the target system reads. Nothing here
+guesses: a date that is not valid in the stated day/month order is reported, not swapped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+# Two-digit years 00-79 are 2000-2079, 80-99 are 1980-1999 (Sage writes M/D/YY).
+YEAR_PIVOT = 80
+
+_ISO = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?\s*$"
+_PARTS = r"^\s*(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})\s*$"
+_NUMBER = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
+
+
+def blank(series: pd.Series) -> pd.Series:
+    """Mask of cells that are empty or whitespace."""
+    return series.fillna("").astype(str).str.strip() == ""
+
+
+def parse_dates(series: pd.Series, *, order: str = "mdy", iso_only: bool = False) -> tuple[pd.Series, pd.Series]:
+    """Parse dates to ``YYYY-MM-DD``. Returns (values, bad mask). ISO dates are always accepted."""
+    text = series.fillna("").astype(str)
+    empty = text.str.strip() == ""
+    year = pd.Series(np.nan, index=series.index)
+    month = year.copy()
+    day = year.copy()
+    iso = text.str.extract(_ISO)
+    is_iso = iso[0].notna()
+    year[is_iso] = iso.loc[is_iso, 0].astype(float)
+    month[is_iso] = iso.loc[is_iso, 1].astype(float)
+    day[is_iso] = iso.loc[is_iso, 2].astype(float)
+    if not iso_only:
+        parts = text.str.extract(_PARTS)
+        other = parts[0].notna() & ~is_iso
+        if other.any():
+            pos = {"mdy": (2, 0, 1), "dmy": (2, 1, 0), "ymd": (0, 1, 2)}[order]
+            y = parts.loc[other, pos[0]]
+            year[other] = y.astype(float)
+            month[other] = parts.loc[other, pos[1]].astype(float)
+            day[other] = parts.loc[other, pos[2]].astype(float)
+            short = other & (y.str.len() <= 2).reindex(series.index, fill_value=False)
+            year[short] = np.where(year[short] < YEAR_PIVOT, 2000 + year[short], 1900 + year[short])
+            long_ok = other & (y.str.len() == 4).reindex(series.index, fill_value=False)
+            year[other & ~short & ~long_ok] = np.nan
+    stamp = pd.to_datetime(
+        pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
+    )
+    good = stamp.notna()
+    out = pd.Series("", index=series.index, dtype=object)
+    out[good] = stamp[good].dt.strftime("%Y-%m-%d")
+    return out, ~good & ~empty
+
+
+def format_sage_dates(series: pd.Series) -> pd.Series:
+    """``YYYY-MM-DD`` → Sage's ``M/D/YY`` (no leading zeros); blanks stay blank."""
+    text = series.fillna("").astype(str)
+    parts = text.str.extract(r"^(\d{4})-(\d{2})-(\d{2})$")
+    ok = parts[0].notna()
+    out = text.copy()
+    if ok.any():
+        p = parts[ok]
+        out[ok] = (
+            p[1].astype(int).astype(str) + "/" + p[2].astype(int).astype(str) + "/" + p[0].str[2:]
+        )
+    return out
+
+
+def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """true/false, yes/no, 1/0, t/f, y/n in any case → ``TRUE``/``FALSE``."""
+    low = series.fillna("").astype(str).str.strip().str.lower()
+    is_true = low.isin(TRUE_WORDS)
+    is_false = low.isin(FALSE_WORDS)
+    out = pd.Series("", index=series.index, dtype=object)
+    out[is_true] = "TRUE"
+    out[is_false] = "FALSE"
+    return out, ~(is_true | is_false | (low == ""))
+
+
+def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Plain decimals → float (NaN for blank). Returns (floats, bad mask).
+
+    Thousands separators, currency signs and brackets are refused, not guessed: ``1.234`` could
+    be one thousand or one point two.
+    """
+    text = series.fillna("").astype(str)
+    empty = text.str.strip() == ""
+    ok = text.str.match(_NUMBER)
+    values = pd.Series(np.nan, index=series.index, dtype=float)
+    values[ok] = text[ok].astype(float)
+    return values, ~ok & ~empty
+
+
+def round_half_up(values: pd.Series, decimals: int) -> pd.Series:
+    """Round like an accountant (half away from zero), not like a float."""
+    factor = 10.0**decimals
+    return np.sign(values) * np.floor(np.abs(values) * factor + 0.5 + 1e-9) / factor
+
+
+def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None = None) -> pd.Series:
+    """Floats → text with ``decimals`` places (trailing zeros kept down to ``min_decimals``)."""
+    rounded = round_half_up(values, decimals)
+    missing = rounded.isna()
+    # -0.00 is written 0.00
+    rounded = rounded.where(rounded != 0, 0.0)
+    fmt = f"{{:.{decimals}f}}"
+    out = rounded.map(lambda v: "" if v != v else fmt.format(v))
+    if min_decimals is not None and min_decimals < decimals:
+        trimmed = out.str.replace(r"0+$", "", regex=True).str.replace(r"\.$", "", regex=True)
+        need = min_decimals
+        if need > 0:
+            frac = trimmed.str.extract(r"\.(\d*)$")[0].fillna("")
+            pad = (need - frac.str.len()).clip(lower=0)
+            has_dot = trimmed.str.contains(".", regex=False)
+            trimmed = trimmed.where(has_dot, trimmed + ".")
+            trimmed = trimmed + pad.map(lambda n: "0" * int(n))
+        out = trimmed
+    out[missing] = ""
+    return out
+
+
+def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
+    """Parse and re-spell a numeric column per its layout type. Returns (text, bad mask)."""
+    values, bad = parse_numbers(series)
+    if type_ == "integer":
+        not_whole = values.notna() & (values != np.floor(values))
+        bad = bad | not_whole
+        out = values.map(lambda v: "" if v != v else str(int(v)))
+        return out.where(~bad, series.fillna("").astype(str)), bad
+    places = 2 if type_ == "amount" else (decimals if decimals is not None else 5)
+    out = format_numbers(values, decimals=places, min_decimals=2 if type_ == "amount" else min(2, places))
+    return out.where(~bad, series.fillna("").astype(str)), bad
