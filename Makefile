@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+DEMO_BIZOPS := samples/bizops/customers.csv samples/bizops/vendors.csv samples/bizops/products.csv
+DEMO_SAGE := samples/sage50/CUSTOMER.CSV samples/sage50/VENDOR.CSV samples/sage50/ITEM.CSV
+
 .PHONY: demo test lint format clean
 
 $(BIN)/python:
@@ -17,8 +20,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	rm -rf demo-outbox
-	$(BIN)/bizops-sage50 convert samples/bizops/*.csv --to sage50 --outbox demo-outbox
-	$(BIN)/bizops-sage50 convert samples/sage50/*.CSV --to bizops --outbox demo-outbox
+	$(BIN)/bizops-sage50 convert $(DEMO_BIZOPS) --to sage50 --outbox demo-outbox
+	$(BIN)/bizops-sage50 convert $(DEMO_SAGE) --to bizops --outbox demo-outbox
 	@echo
 	@echo "Batches written under demo-outbox/:"
 	@find demo-outbox -type f | sort

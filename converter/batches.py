@@ -23,7 +23,13 @@ class Batch:
     """A batch being written. Use as a context manager: commit on success, discard on error."""
 
     def __init__(
-        self, outbox: Path, *, target_system: str, entity: str, now: dt.datetime | None = None, dry_run: bool = False
+        self,
+        outbox: Path,
+        *,
+        target_system: str,
+        entity: str,
+        now: dt.datetime | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.now = now or dt.datetime.now().astimezone()
         self.entity = entity

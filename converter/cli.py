@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -38,26 +39,38 @@ app = typer.Typer(
 templates_app = typer.Typer(no_args_is_help=True, help="List, show and check layouts and mapping templates.")
 app.add_typer(templates_app, name="templates")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output keeps a generous width so tables and messages are not squeezed into 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class System(str, Enum):
+class System(StrEnum):
     sage50 = "sage50"
     bizops = "bizops"
 
 
-class DateOrder(str, Enum):
+class DateOrder(StrEnum):
     mdy = "mdy"
     dmy = "dmy"
     ymd = "ymd"
 
 
 Files = Annotated[list[Path], typer.Argument(help="Export files (CSV or XLSX).", show_default=False)]
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Config file (default: ./bizops-sage50.toml).")]
-EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="utf-8, utf-8-sig, utf-16, cp1252 or latin-1 (default: detect).")]
-DateOrderOpt = Annotated[DateOrder | None, typer.Option("--date-order", help="Day/month order of dates in Sage files (default: mdy).")]
-EntityOpt = Annotated[str | None, typer.Option("--entity", help=f"Entity, if detection needs help: {', '.join(ENTITIES)}.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default: ./bizops-sage50.toml).")
+]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="utf-8, utf-8-sig, utf-16, cp1252 or latin-1 (default: detect)."),
+]
+DateOrderOpt = Annotated[
+    DateOrder | None,
+    typer.Option("--date-order", help="Day/month order of dates in Sage files (default: mdy)."),
+]
+EntityOpt = Annotated[
+    str | None,
+    typer.Option("--entity", help=f"Entity, if detection needs help: {', '.join(ENTITIES)}."),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
 
 
@@ -91,9 +104,22 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.source_system else "?"
-        style = {"converted": "green", "empty": "yellow", "rejected-rows": "yellow", "failed": "red"}[r.status]
-        table.add_row(Path(r.input).name, direction, r.entity or "?", str(r.rows_in), str(r.records_out),
-                      str(r.rejected), f"[{style}]{r.status}[/]", r.batch or "-")
+        style = {
+            "converted": "green",
+            "empty": "yellow",
+            "rejected-rows": "yellow",
+            "failed": "red",
+        }[r.status]
+        table.add_row(
+            Path(r.input).name,
+            direction,
+            r.entity or "?",
+            str(r.rows_in),
+            str(r.records_out),
+            str(r.rejected),
+            f"[{style}]{r.status}[/]",
+            r.batch or "-",
+        )
     out.print(table)
     for r in results:
         shown = [i for i in r.issues if i.severity != "info"] or []
@@ -102,7 +128,10 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         out.print(f"\n[bold]{Path(r.input).name}[/]: {len(shown)} problem(s)")
         for issue in shown[:max_issues]:
             colour = "red" if issue.severity == "error" else "yellow"
-            out.print(f"  [{colour}]{issue.severity}[/] {issue.where()} [{issue.code}]: ", end="")
+            out.print(
+                f"  [{colour}]{issue.severity}[/] {escape(issue.where())} {escape(f'[{issue.code}]')}: ",
+                end="",
+            )
             out.print(issue.message, markup=False)
         if len(shown) > max_issues:
             more = len(shown) - max_issues
@@ -119,7 +148,10 @@ def convert(
     files: Files,
     to: Annotated[System | None, typer.Option("--to", help="Target system (default: the other one).")] = None,
     entity: EntityOpt = None,
-    outbox: Annotated[Path | None, typer.Option("--outbox", help="Outbox folder (default: config, else ./outbox).")] = None,
+    outbox: Annotated[
+        Path | None,
+        typer.Option("--outbox", help="Outbox folder (default: config, else ./outbox)."),
+    ] = None,
     config: ConfigOpt = None,
     encoding: EncodingOpt = None,
     date_order: DateOrderOpt = None,
@@ -133,8 +165,14 @@ def convert(
         _fail(exc)
     box = outbox or settings.resolve_path(settings.get("paths.outbox", "outbox"))
     results = _run_files(
-        files, json_out=json_out, settings=settings, outbox=box, to=to.value if to else None,
-        entity=entity, encoding=encoding, date_order=date_order.value if date_order else None,
+        files,
+        json_out=json_out,
+        settings=settings,
+        outbox=box,
+        to=to.value if to else None,
+        entity=entity,
+        encoding=encoding,
+        date_order=date_order.value if date_order else None,
     )
     if json_out:
         print(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
@@ -159,8 +197,14 @@ def validate(
     except ConverterError as exc:
         _fail(exc)
     results = _run_files(
-        files, json_out=json_out, settings=settings, outbox=Path("."), entity=entity, encoding=encoding,
-        date_order=date_order.value if date_order else None, write=False,
+        files,
+        json_out=json_out,
+        settings=settings,
+        outbox=Path("."),
+        entity=entity,
+        encoding=encoding,
+        date_order=date_order.value if date_order else None,
+        write=False,
     )
     if json_out:
         print(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
@@ -178,9 +222,20 @@ def templates_list(json_out: JsonOpt = False) -> None:
     except ConverterError as exc:
         _fail(exc)
     data = {
-        "layouts": [{"name": lay.name, "title": lay.title, "file_name": lay.file_name, "kind": lay.kind,
-                     "fields": len(lay.fields), "path": str(lay.path)} for lay in layouts],
-        "maps": [{"id": m.id, "version": m.version, "rules": len(m.rules), "path": str(m.path)} for m in maps],
+        "layouts": [
+            {
+                "name": lay.name,
+                "title": lay.title,
+                "file_name": lay.file_name,
+                "kind": lay.kind,
+                "fields": len(lay.fields),
+                "path": str(lay.path),
+            }
+            for lay in layouts
+        ],
+        "maps": [
+            {"id": m.id, "version": m.version, "rules": len(m.rules), "path": str(m.path)} for m in maps
+        ],
     }
     if json_out:
         print(json.dumps(data, indent=2))
@@ -201,7 +256,12 @@ def templates_list(json_out: JsonOpt = False) -> None:
 
 @templates_app.command("show")
 def templates_show(
-    name: Annotated[str, typer.Argument(help="A layout (sage50/customers) or a template id (bizops-to-sage50/customers) or path.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A layout (sage50/customers) or a template id (bizops-to-sage50/customers) or path."
+        ),
+    ],
     json_out: JsonOpt = False,
 ) -> None:
     """Show one layout's fields or one template's rules."""
@@ -234,8 +294,15 @@ def templates_show(
                 t.add_column(col)
             for i, f in enumerate(lay.fields, 1):
                 kind = f.type + (" id" if f.id else "") + (" custom" if f.custom else "")
-                t.add_row(str(i), f.name, kind, str(f.max_length or ""), "yes" if f.required else "",
-                          "" if f.imports else "no", ", ".join(f.aliases))
+                t.add_row(
+                    str(i),
+                    f.name,
+                    kind,
+                    str(f.max_length or ""),
+                    "yes" if f.required else "",
+                    "" if f.imports else "no",
+                    ", ".join(f.aliases),
+                )
     except ConverterError as exc:
         _fail(exc)
     out.print(t)
@@ -243,19 +310,31 @@ def templates_show(
 
 @templates_app.command("check")
 def templates_check(
-    files: Annotated[list[Path] | None, typer.Argument(help="Template files (default: all under templates/).")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Template files (default: all under templates/).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Validate layouts and templates against their JSON Schemas; every violation with its JSON path."""
     paths = files or all_template_files()
     violations = [v for p in paths for v in check_file(p)]
     if json_out:
-        print(json.dumps({"checked": [str(p) for p in paths], "violations": [v.as_dict() for v in violations]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "checked": [str(p) for p in paths],
+                    "violations": [v.as_dict() for v in violations],
+                },
+                indent=2,
+            )
+        )
     elif violations:
         for v in violations:
             out.print(f"[red]{v.file}[/] {v.path}: ", end="")
             out.print(v.message, markup=False)
-        out.print(f"{len(violations)} problem(s) in {len({v.file for v in violations})} of {len(paths)} file(s).")
+        out.print(
+            f"{len(violations)} problem(s) in {len({v.file for v in violations})} of {len(paths)} file(s)."
+        )
     else:
         out.print(f"All {len(paths)} template files are valid.")
     raise typer.Exit(1 if violations else 0)

@@ -52,7 +52,12 @@ class _Score:
         return not self.missing_required and self.share >= _MIN_SHARE
 
     def rank(self, hint: str) -> tuple:
-        return (self.ok, len(self.matched) - 3 * len(self.missing_required), hint == self.layout.file_name.casefold(), self.share)
+        return (
+            self.ok,
+            len(self.matched) - 3 * len(self.missing_required),
+            hint == self.layout.file_name.casefold(),
+            self.share,
+        )
 
 
 def _score(layout: Layout, header: list[str], extra_aliases: dict[str, str]) -> _Score:
@@ -209,9 +214,7 @@ def _no_match_message(path: Path, header: list[str], closest: list[_Score]) -> s
         "Closest layouts:",
     ]
     for s in closest:
-        need = s.missing_required or [
-            f.name for f in s.layout.fields if f.name not in s.matched.values()
-        ][:5]
+        need = s.missing_required or [f.name for f in s.layout.fields if f.name not in s.matched.values()][:5]
         lines.append(
             f"  - {s.layout.system} {s.layout.entity} ({s.layout.file_name}): "
             f"{len(s.matched)} of the columns match; it would need {', '.join(repr(n) for n in need)}"

@@ -71,7 +71,7 @@ class Field:
         return tuple(self.codes) + tuple(v for v in self.values if v not in self.codes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: layouts are loaded once and cached
 class Layout:
     system: str
     entity: str
@@ -232,11 +232,13 @@ def _layout_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
     name_set = {normalise_header(n) for n in names}
     for i, f in enumerate(doc.get("fields", [])):
         for j, alias in enumerate(f.get("aliases", [])):
-            if normalise_header(alias) in name_set and normalise_header(alias) != normalise_header(
-                f["name"]
-            ):
+            if normalise_header(alias) in name_set and normalise_header(alias) != normalise_header(f["name"]):
                 out.append(
-                    Violation(file, f"$.fields[{i}].aliases[{j}]", f"alias {alias!r} is another field's name")
+                    Violation(
+                        file,
+                        f"$.fields[{i}].aliases[{j}]",
+                        f"alias {alias!r} is another field's name",
+                    )
                 )
     for k, key in enumerate(doc.get("key", [])):
         if key not in names:
@@ -245,7 +247,11 @@ def _layout_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
         for j, name in enumerate(variant.get("fields", [])):
             if name not in names:
                 out.append(
-                    Violation(file, f"$.variants[{v}].fields[{j}]", f"{name!r} is not a field of this layout")
+                    Violation(
+                        file,
+                        f"$.variants[{v}].fields[{j}]",
+                        f"{name!r} is not a field of this layout",
+                    )
                 )
     return out
 
@@ -332,7 +338,11 @@ def _map_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
             )
         if target in targets:
             out.append(
-                Violation(file, f"$.rules[{i}].target", f"{target!r} is already set by rule {targets[target]}")
+                Violation(
+                    file,
+                    f"$.rules[{i}].target",
+                    f"{target!r} is already set by rule {targets[target]}",
+                )
             )
         targets[target] = i
         sources = rule.get("source", [])
@@ -349,13 +359,21 @@ def _map_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
         when = rule.get("when")
         if when and when["column"] not in src_names:
             out.append(
-                Violation(file, f"$.rules[{i}].when.column", f"{when['column']!r} is not a field of {src.name}")
+                Violation(
+                    file,
+                    f"$.rules[{i}].when.column",
+                    f"{when['column']!r} is not a field of {src.name}",
+                )
             )
         if not sources and not any(
             t["op"] in ("constant", "config", "default") for t in rule.get("transforms", [])
         ):
             out.append(
-                Violation(file, f"$.rules[{i}]", "a rule without a source needs a constant, default or config transform")
+                Violation(
+                    file,
+                    f"$.rules[{i}]",
+                    "a rule without a source needs a constant, default or config transform",
+                )
             )
     for column in doc.get("columns", {}):
         if column not in src_names:

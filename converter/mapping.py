@@ -72,7 +72,14 @@ class _Step:
     column: str  # the column named in issues: the source column, else the target
     ctx: MapContext
 
-    def report(self, mask: pd.Series, code: str, message: Callable[[str], str], values: pd.Series, severity: str = "error") -> None:
+    def report(
+        self,
+        mask: pd.Series,
+        code: str,
+        message: Callable[[str], str],
+        values: pd.Series,
+        severity: str = "error",
+    ) -> None:
         for row in mask[mask].index:
             self.ctx.issues.append(Issue(int(row), self.column, code, message(str(values[row])), severity))  # type: ignore[arg-type]
 
@@ -127,8 +134,10 @@ def _op_code_map(v, t, s: _Step):
     s.report(
         unknown,
         "bad-code",
-        lambda x: f"{x!r} has no translation for {s.rule.target!r}; use one of {known}, "
-        "or add it to the code_map of a site copy of the template.",
+        lambda x: (
+            f"{x!r} has no translation for {s.rule.target!r}; use one of {known}, "
+            "or add it to the code_map of a site copy of the template."
+        ),
         text,
     )
     return out.where(~unknown, text).fillna("")
@@ -137,7 +146,14 @@ def _op_code_map(v, t, s: _Step):
 def _op_number(v, t, s: _Step):
     text = _text(v)
     values, bad = parse_numbers(text)
-    s.report(bad, "bad-number", lambda x: f"{x!r} is not a number: write plain digits with '.' for decimals (no thousands separators or currency signs).", text)
+    s.report(
+        bad,
+        "bad-number",
+        lambda x: (
+            f"{x!r} is not a number: write plain digits with '.' for decimals (no thousands separators or currency signs)."
+        ),
+        text,
+    )
     values = values * float(t.get("scale", 1))
     if t.get("negate"):
         values = -values
@@ -154,7 +170,13 @@ def _op_truncate(v, t, s: _Step):
     if not length:
         return text
     long = text.str.len() > length
-    s.report(long, "too-long", lambda x: f"{x!r} is longer than {length} characters; cut to {x[:length]!r}.", text, "warning")
+    s.report(
+        long,
+        "too-long",
+        lambda x: f"{x!r} is longer than {length} characters; cut to {x[:length]!r}.",
+        text,
+        "warning",
+    )
     return text.str.slice(0, length)
 
 

@@ -107,14 +107,22 @@ def resolve_map(settings: Settings, source_system: str, target_system: str, enti
     """The site's copy of a mapping template when the config names one, else the default."""
     direction = f"{source_system}-to-{target_system}"
     override = settings.get(f"maps.{direction}.{entity}")
-    path = settings.resolve_path(override) if override else default_map_path(source_system, target_system, entity)
+    path = (
+        settings.resolve_path(override)
+        if override
+        else default_map_path(source_system, target_system, entity)
+    )
     if not path.is_file():
         key = f"maps.{direction}.{entity}"
         if override:
             raise ConfigError(f"`{key}` points at {path}, which does not exist. Fix the path in the config.")
         raise TemplateError(f"There is no {direction} mapping template for {entity} ({path}).")
     template = load_map(path.resolve())
-    if (template.source_system, template.target_system, template.source_entity) != (source_system, target_system, entity):
+    if (template.source_system, template.target_system, template.source_entity) != (
+        source_system,
+        target_system,
+        entity,
+    ):
         raise TemplateError(
             f"{path} maps {template.source_system} {template.source_entity} → {template.target_system}; "
             f"`maps.{direction}.{entity}` needs a {direction} template for {entity}."
@@ -194,32 +202,68 @@ def convert_file(
     result = ConversionResult(input=str(path))
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
-        _convert(path, result, settings=settings, outbox=outbox, to=to, entity=entity,
-                 encoding=encoding, date_order=date_order, now=now, on_records=on_records, write=write)
+        _convert(
+            path,
+            result,
+            settings=settings,
+            outbox=outbox,
+            to=to,
+            entity=entity,
+            encoding=encoding,
+            date_order=date_order,
+            now=now,
+            on_records=on_records,
+            write=write,
+        )
     except ConverterError as exc:
         code = next((c for cls, c in _ERROR_CODES.items() if isinstance(exc, cls)), "failed")
-        result.issues.append(Issue(None, None, code, f"{path.name}: {exc}", "error"))
+        message = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
+        result.issues.append(Issue(None, None, code, message, "error"))
         result.status = "failed"
         result.outputs = []
         result.batch = None
     except OSError as exc:
-        result.issues.append(Issue(None, None, "io-error", f"{path.name}: {exc}. Check the file and folder permissions.", "error"))
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "io-error",
+                f"{path.name}: {exc}. Check the file and folder permissions.",
+                "error",
+            )
+        )
         result.status = "failed"
         result.outputs = []
         result.batch = None
     return result
 
 
-def _convert(path: Path, result: ConversionResult, *, settings: Settings, outbox: Path, to: str | None,
-             entity: str | None, encoding: str | None, date_order: str | None, now: dt.datetime | None,
-             on_records: Callable[[pd.DataFrame], None] | None, write: bool) -> None:
+def _convert(
+    path: Path,
+    result: ConversionResult,
+    *,
+    settings: Settings,
+    outbox: Path,
+    to: str | None,
+    entity: str | None,
+    encoding: str | None,
+    date_order: str | None,
+    now: dt.datetime | None,
+    on_records: Callable[[pd.DataFrame], None] | None,
+    write: bool,
+) -> None:
     if to is not None and to not in OTHER:
         raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
     if entity is not None and entity not in ENTITIES:
         raise UsageError(f"Unknown entity {entity!r}; use one of: {', '.join(ENTITIES)}.")
     order = date_order or settings.date_order
     table = open_table(path, encoding=encoding or settings.get("reading.encoding"))
-    det = detect(table, entity=entity, source_system=OTHER[to] if to else None, site_columns=site_columns(settings))
+    det = detect(
+        table,
+        entity=entity,
+        source_system=OTHER[to] if to else None,
+        site_columns=site_columns(settings),
+    )
     result.source_system, result.entity = det.system, det.entity
     target_system = OTHER[det.system]
     result.target_system = target_system
@@ -233,17 +277,37 @@ def _convert(path: Path, result: ConversionResult, *, settings: Settings, outbox
         writer = import_writer(batch.path(target.file_name), target, run.fields)
         try:
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
-                _convert_chunk(chunk.frame.set_axis(list(chunk.row_numbers)), chunk.issues, run, batch,
-                               settings=settings, date_order=order, writer=writer, on_records=on_records)
+                _convert_chunk(
+                    chunk.frame.set_axis(list(chunk.row_numbers)),
+                    chunk.issues,
+                    run,
+                    batch,
+                    settings=settings,
+                    date_order=order,
+                    writer=writer,
+                    on_records=on_records,
+                )
         finally:
             writer.close()
             if run.rejects:
                 run.rejects.close()
-        result.rows_in, result.records_out, result.rejected = run.rows_in, run.records_out, run.rejected
+        result.rows_in, result.records_out, result.rejected = (
+            run.rows_in,
+            run.records_out,
+            run.rejected,
+        )
         result.issues = sorted(run.issues, key=lambda i: (i.row or 0, i.column or ""))
         if run.rows_in == 0:
             result.status = "empty"
-            result.issues.append(Issue(None, None, "no-rows", f"{path.name} has a heading row but no data rows; nothing to convert.", "info"))
+            result.issues.append(
+                Issue(
+                    None,
+                    None,
+                    "no-rows",
+                    f"{path.name} has a heading row but no data rows; nothing to convert.",
+                    "info",
+                )
+            )
             return
         result.status = "rejected-rows" if run.rejected else "converted"
         if not write:
@@ -255,8 +319,17 @@ def _convert(path: Path, result: ConversionResult, *, settings: Settings, outbox
         result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
 
 
-def _convert_chunk(frame: pd.DataFrame, read_issues: list[Issue], run: _Run, batch: Batch, *, settings: Settings,
-                   date_order: str, writer: CsvWriter, on_records) -> None:
+def _convert_chunk(
+    frame: pd.DataFrame,
+    read_issues: list[Issue],
+    run: _Run,
+    batch: Batch,
+    *,
+    settings: Settings,
+    date_order: str,
+    writer: CsvWriter,
+    on_records,
+) -> None:
     det, target = run.detection, run.target
     issues = list(read_issues)
     normal, found = normalise_source(frame, det.layout, date_order=date_order)
@@ -266,8 +339,12 @@ def _convert_chunk(frame: pd.DataFrame, read_issues: list[Issue], run: _Run, bat
     issues += ctx.issues
     keys = _keys(mapped, target)
     checked, found = check_target(mapped, target, source_columns=source_column_for(run.template), keys=keys)
-    issues += found
-    key_col = run.template.rules[0].sources[0] if run.template.rules and run.template.rules[0].sources else None
+    # A cell already reported (a bad code, a bad date) is not reported again by the target check.
+    reported = {(i.row, i.column) for i in issues if i.severity == "error"}
+    issues += [i for i in found if i.severity != "error" or (i.row, i.column) not in reported]
+    key_col = (
+        run.template.rules[0].sources[0] if run.template.rules and run.template.rules[0].sources else None
+    )
     folded = keys.str.casefold()  # Sage IDs are case-insensitive
     present = folded != ""
     dups = present & (folded.duplicated(keep="first") | folded.isin(run.seen_keys.keys()))
@@ -275,7 +352,15 @@ def _convert_chunk(frame: pd.DataFrame, read_issues: list[Issue], run: _Run, bat
     run.seen_keys.update(zip(firsts, (int(r) for r in firsts.index), strict=True))
     for row in dups[dups].index:
         first = run.seen_keys[folded[row]]
-        issues.append(Issue(int(row), key_col, "duplicate-key", f"{keys[row]!r} is also on row {first}; only the first is converted. Remove or renumber the duplicate.", "error"))
+        issues.append(
+            Issue(
+                int(row),
+                key_col,
+                "duplicate-key",
+                f"{keys[row]!r} is also on row {first}; only the first is converted. Remove or renumber the duplicate.",
+                "error",
+            )
+        )
     bad = sorted({i.row for i in issues if i.severity == "error" and i.row is not None})
     good = checked.drop(index=bad)
     writer.write(format_for_target(good, target))
@@ -284,11 +369,18 @@ def _convert_chunk(frame: pd.DataFrame, read_issues: list[Issue], run: _Run, bat
     if bad:
         if run.rejects is None:
             headers = [*det.headers, "Error"]
-            run.rejects = CsvWriter(batch.path("rejects.csv"), [*det.columns, "Error"], encoding="utf-8-sig", headers=headers)
+            run.rejects = CsvWriter(
+                batch.path("rejects.csv"),
+                [*det.columns, "Error"],
+                encoding="utf-8-sig",
+                headers=headers,
+            )
         reasons: dict[int, list[str]] = {}
         for i in issues:
             if i.severity == "error" and i.row is not None:
-                reasons.setdefault(i.row, []).append(f"{i.column or 'row'}: {i.message}" if i.column else i.message)
+                reasons.setdefault(i.row, []).append(
+                    f"{i.column or 'row'}: {i.message}" if i.column else i.message
+                )
         raw = frame.loc[bad].copy()
         raw["Error"] = ["; ".join(reasons[r]) for r in bad]
         run.rejects.write(raw)
@@ -298,8 +390,15 @@ def _convert_chunk(frame: pd.DataFrame, read_issues: list[Issue], run: _Run, bat
     run.issues += issues
 
 
-def _manifest(path: Path, result: ConversionResult, run: _Run, outputs: list[str], encoding: str | None,
-              *, now: dt.datetime) -> dict[str, Any]:
+def _manifest(
+    path: Path,
+    result: ConversionResult,
+    run: _Run,
+    outputs: list[str],
+    encoding: str | None,
+    *,
+    now: dt.datetime,
+) -> dict[str, Any]:
     det = run.detection
     by_code: dict[str, int] = {}
     for issue in result.issues:

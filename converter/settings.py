@@ -110,7 +110,5 @@ def load_settings(
     settings = Settings(data=data, path=path)
     order = settings.date_order
     if order not in DATE_ORDERS:
-        raise ConfigError(
-            f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}."
-        )
+        raise ConfigError(f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}.")
     return settings

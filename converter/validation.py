@@ -21,18 +21,45 @@ ID_FORBIDDEN = "*?+"
 SAGE_ID_LIMIT = 20
 # Characters Windows-1252 lacks, spelled the nearest way it can hold them.
 _CP1252_FALLBACK = {
-    "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ø": "O", "ø": "o", "ı": "i", "Ħ": "H", "ħ": "h",
-    "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "−": "-", "‐": "-", "‑": "-",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Ø": "O",
+    "ø": "o",
+    "ı": "i",
+    "Ħ": "H",
+    "ħ": "h",
+    "→": "->",
+    "←": "<-",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "−": "-",
+    "‐": "-",
+    "‑": "-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
 }
 
 
-def _report(issues: list[Issue], mask: pd.Series, column: str, code: str, message, values: pd.Series, severity: str = "error") -> None:
+def _report(
+    issues: list[Issue],
+    mask: pd.Series,
+    column: str,
+    code: str,
+    message,
+    values: pd.Series,
+    severity: str = "error",
+) -> None:
     for row in mask[mask].index:
         issues.append(Issue(int(row), column, code, message(str(values[row])), severity))  # type: ignore[arg-type]
 
 
-def normalise_source(frame: pd.DataFrame, layout: Layout, *, date_order: str) -> tuple[pd.DataFrame, list[Issue]]:
+def normalise_source(
+    frame: pd.DataFrame, layout: Layout, *, date_order: str
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Canonical typed values for the layout's fields present in ``frame``; issues for the rest."""
     issues: list[Issue] = []
     out = frame.copy()
@@ -43,7 +70,14 @@ def normalise_source(frame: pd.DataFrame, layout: Layout, *, date_order: str) ->
         text = out[f.name].fillna("").astype(str)
         empty = blank(text)
         if f.required and empty.any():
-            _report(issues, empty, f.name, "missing-value", lambda _v, n=f.name: f"{n} is required; fill it in.", text)
+            _report(
+                issues,
+                empty,
+                f.name,
+                "missing-value",
+                lambda _v, n=f.name: f"{n} is required; fill it in.",
+                text,
+            )
         if f.type == "date":
             values, bad = parse_dates(text, order=date_order, iso_only=iso_only)
             hint = (
@@ -51,16 +85,39 @@ def normalise_source(frame: pd.DataFrame, layout: Layout, *, date_order: str) ->
                 if iso_only
                 else f"the file is read with --date-order {date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
             )
-            _report(issues, bad, f.name, "bad-date", lambda v, h=hint: f"{v!r} is not a valid date: {h}.", text)
+            _report(
+                issues,
+                bad,
+                f.name,
+                "bad-date",
+                lambda v, h=hint: f"{v!r} is not a valid date: {h}.",
+                text,
+            )
             out[f.name] = values.where(~bad, text)
         elif f.type == "bool":
             values, bad = parse_bools(text)
-            _report(issues, bad, f.name, "bad-bool", lambda v: f"{v!r} is not a yes/no value: use TRUE or FALSE.", text)
+            _report(
+                issues,
+                bad,
+                f.name,
+                "bad-bool",
+                lambda v: f"{v!r} is not a yes/no value: use TRUE or FALSE.",
+                text,
+            )
             out[f.name] = values.where(~bad, text)
         elif f.type in ("amount", "number", "integer"):
             values, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
             what = "a whole number" if f.type == "integer" else "a number"
-            _report(issues, bad, f.name, "bad-number", lambda v, w=what: f"{v!r} is not {w}: write plain digits with '.' for decimals (no thousands separators or currency signs).", text)
+            _report(
+                issues,
+                bad,
+                f.name,
+                "bad-number",
+                lambda v, w=what: (
+                    f"{v!r} is not {w}: write plain digits with '.' for decimals (no thousands separators or currency signs)."
+                ),
+                text,
+            )
             out[f.name] = values
         elif f.type == "code":
             canon = {a.casefold(): a for a in f.allowed}
@@ -68,7 +125,14 @@ def normalise_source(frame: pd.DataFrame, layout: Layout, *, date_order: str) ->
             mapped = stripped.str.casefold().map(canon)
             bad = mapped.isna() & ~empty
             allowed = ", ".join(f.allowed)
-            _report(issues, bad, f.name, "bad-code", lambda v, a=allowed: f"{v!r} is not allowed here; use one of: {a}.", text)
+            _report(
+                issues,
+                bad,
+                f.name,
+                "bad-code",
+                lambda v, a=allowed: f"{v!r} is not allowed here; use one of: {a}.",
+                text,
+            )
             out[f.name] = mapped.where(~bad, text).fillna("")
     return out, issues
 
@@ -116,7 +180,14 @@ def check_target(
         empty = blank(text)
         label = f"{name!r}"
         if f.required or name in layout.key:
-            _report(issues, empty, col, "missing-value", lambda _v, lab=label: f"{lab} is required in {layout.title} and is blank; fill it in.", text)
+            _report(
+                issues,
+                empty,
+                col,
+                "missing-value",
+                lambda _v, lab=label: f"{lab} is required in {layout.title} and is blank; fill it in.",
+                text,
+            )
         if f.type not in ("text", "code"):
             continue
         if sage and not f.id:
@@ -124,38 +195,108 @@ def check_target(
             quoted = text.str.contains('"', regex=False)
             if quoted.any():
                 fixed = text.str.replace('"', "''", regex=False)
-                _report(issues, quoted, col, "quote-replaced", lambda v, lab=label: f"{lab}: double quotes replaced by two apostrophes in {v!r}; Sage 50 cannot import them.", text, "warning")
+                _report(
+                    issues,
+                    quoted,
+                    col,
+                    "quote-replaced",
+                    lambda v, lab=label: (
+                        f"{lab}: double quotes replaced by two apostrophes in {v!r}; Sage 50 cannot import them."
+                    ),
+                    text,
+                    "warning",
+                )
                 text = fixed
             breaks = text.str.contains(r"[\r\n]", regex=True)
             if breaks.any():
-                _report(issues, breaks, col, "newline-replaced", lambda v, lab=label: f"{lab}: line breaks replaced by spaces in {v[:40]!r}; Sage 50 reads one line per row.", text, "warning")
+                _report(
+                    issues,
+                    breaks,
+                    col,
+                    "newline-replaced",
+                    lambda v, lab=label: (
+                        f"{lab}: line breaks replaced by spaces in {v[:40]!r}; Sage 50 reads one line per row."
+                    ),
+                    text,
+                    "warning",
+                )
                 text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
         if sage:
             odd = ~text.map(_encodable)
             if odd.any():
                 fixed = text.where(~odd, text[odd].map(_to_cp1252))
                 for row in odd[odd].index:
-                    issues.append(Issue(int(row), col, "unencodable", f"{label}: {text[row]!r} has characters Windows-1252 cannot hold; written as {fixed[row]!r}.", "warning"))
+                    issues.append(
+                        Issue(
+                            int(row),
+                            col,
+                            "unencodable",
+                            f"{label}: {text[row]!r} has characters Windows-1252 cannot hold; written as {fixed[row]!r}.",
+                            "warning",
+                        )
+                    )
                 text = fixed
         formula = text.str.match(r"^\s*=")
-        _report(issues, formula, col, "formula", lambda v, lab=label: f"{lab} starts with '=' ({v[:40]!r}), which spreadsheet programs run as a formula. Remove the '=' if the value is real.", text)
+        _report(
+            issues,
+            formula,
+            col,
+            "formula",
+            lambda v, lab=label: (
+                f"{lab} starts with '=' ({v[:40]!r}), which spreadsheet programs run as a formula. Remove the '=' if the value is real."
+            ),
+            text,
+        )
         if sage and f.id:
             too_long = text.str.len() > SAGE_ID_LIMIT
-            _report(issues, too_long, col, "bad-id", lambda v, lab=label: f"{lab} {v!r} is {len(v)} characters; Sage 50 IDs hold at most {SAGE_ID_LIMIT}. Shorten the ID in the source system.", text)
+            _report(
+                issues,
+                too_long,
+                col,
+                "bad-id",
+                lambda v, lab=label: (
+                    f"{lab} {v!r} is {len(v)} characters; Sage 50 IDs hold at most {SAGE_ID_LIMIT}. Shorten the ID in the source system."
+                ),
+                text,
+            )
             bad_chars = text.str.contains(r"[*?+]", regex=True)
-            _report(issues, bad_chars, col, "bad-id", lambda v, lab=label: f"{lab} {v!r} contains * ? or +, which Sage 50 does not allow in IDs. Change the ID in the source system.", text)
+            _report(
+                issues,
+                bad_chars,
+                col,
+                "bad-id",
+                lambda v, lab=label: (
+                    f"{lab} {v!r} contains * ? or +, which Sage 50 does not allow in IDs. Change the ID in the source system."
+                ),
+                text,
+            )
         elif f.max_length:
             long = text.str.len() > f.max_length
             if long.any():
                 for row in long[long].index:
-                    issues.append(Issue(int(row), col, "too-long", f"{label} of record {keys.get(row, '')!r} is {len(text[row])} characters; Sage 50 holds {f.max_length}, so it was cut to {text[row][: f.max_length]!r}.", "warning"))
+                    issues.append(
+                        Issue(
+                            int(row),
+                            col,
+                            "too-long",
+                            f"{label} of record {keys.get(row, '')!r} is {len(text[row])} characters; Sage 50 holds {f.max_length}, so it was cut to {text[row][: f.max_length]!r}.",
+                            "warning",
+                        )
+                    )
                 text = text.where(~long, text.str.slice(0, f.max_length))
         if f.type == "code" and f.allowed:
             canon = {a.casefold(): a for a in f.allowed}
             mapped = text.str.strip().str.casefold().map(canon)
             bad = mapped.isna() & ~empty
             allowed = ", ".join(f.allowed)
-            _report(issues, bad, col, "bad-code", lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.", text)
+            _report(
+                issues,
+                bad,
+                col,
+                "bad-code",
+                lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
+                text,
+            )
             text = mapped.where(~bad, text).fillna("")
         out[name] = text
     return out, issues

@@ -27,7 +27,9 @@ def blank(series: pd.Series) -> pd.Series:
     return series.fillna("").astype(str).str.strip() == ""
 
 
-def parse_dates(series: pd.Series, *, order: str = "mdy", iso_only: bool = False) -> tuple[pd.Series, pd.Series]:
+def parse_dates(
+    series: pd.Series, *, order: str = "mdy", iso_only: bool = False
+) -> tuple[pd.Series, pd.Series]:
     """Parse dates to ``YYYY-MM-DD``. Returns (values, bad mask). ISO dates are always accepted."""
     text = series.fillna("").astype(str)
     empty = text.str.strip() == ""
@@ -52,9 +54,7 @@ def parse_dates(series: pd.Series, *, order: str = "mdy", iso_only: bool = False
             year[short] = np.where(year[short] < YEAR_PIVOT, 2000 + year[short], 1900 + year[short])
             long_ok = other & (y.str.len() == 4).reindex(series.index, fill_value=False)
             year[other & ~short & ~long_ok] = np.nan
-    stamp = pd.to_datetime(
-        pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
-    )
+    stamp = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
     good = stamp.notna()
     out = pd.Series("", index=series.index, dtype=object)
     out[good] = stamp[good].dt.strftime("%Y-%m-%d")
@@ -69,9 +69,7 @@ def format_sage_dates(series: pd.Series) -> pd.Series:
     out = text.copy()
     if ok.any():
         p = parts[ok]
-        out[ok] = (
-            p[1].astype(int).astype(str) + "/" + p[2].astype(int).astype(str) + "/" + p[0].str[2:]
-        )
+        out[ok] = p[1].astype(int).astype(str) + "/" + p[2].astype(int).astype(str) + "/" + p[0].str[2:]
     return out
 
 

@@ -21,7 +21,9 @@ from .values import format_sage_dates
 class CsvWriter:
     """Writes frames to one CSV file with a fixed column list, heading row first."""
 
-    def __init__(self, path: Path, columns: list[str], *, encoding: str, headers: list[str] | None = None) -> None:
+    def __init__(
+        self, path: Path, columns: list[str], *, encoding: str, headers: list[str] | None = None
+    ) -> None:
         self.path = path
         self.columns = columns
         self.rows = 0

@@ -8,8 +8,17 @@ from converter.settings import load_settings
 from tests.conftest import rcc
 
 TARGET = Layout(
-    system="sage50", entity="customers", title="Test", file_name="T.CSV", kind="table", key=("ID",),
-    fields=(Field("ID", "text", max_length=20, id=True), Field("Name", "text", max_length=5), Field("Out", "text")),
+    system="sage50",
+    entity="customers",
+    title="Test",
+    file_name="T.CSV",
+    kind="table",
+    key=("ID",),
+    fields=(
+        Field("ID", "text", max_length=20, id=True),
+        Field("Name", "text", max_length=5),
+        Field("Out", "text"),
+    ),
     variants={},
 )
 
@@ -20,7 +29,12 @@ def frame(**cols):
 
 
 def run(rule, data, *, settings=None, system="bizops", order="mdy"):
-    ctx = MapContext(settings=settings or load_settings(None), source_system=system, date_order=order, target_layout=TARGET)
+    ctx = MapContext(
+        settings=settings or load_settings(None),
+        source_system=system,
+        date_order=order,
+        target_layout=TARGET,
+    )
     return list(apply_rule(data, rule, ctx)), ctx.issues
 
 
@@ -76,9 +90,17 @@ def test_truncate_to_target_limit_warns():
 
 def test_split_and_join_names():
     data = frame(A=["Jane Q. Doe", "Cher", ""], B=["x", "", "y"])
-    assert run(R("Out", ("A",), {"op": "split_name", "part": "first"}), data)[0] == ["Jane Q.", "Cher", ""]
+    assert run(R("Out", ("A",), {"op": "split_name", "part": "first"}), data)[0] == [
+        "Jane Q.",
+        "Cher",
+        "",
+    ]
     assert run(R("Out", ("A",), {"op": "split_name", "part": "last"}), data)[0] == ["Doe", "", ""]
-    assert run(R("Out", ("A", "B"), {"op": "join", "separator": " / "}), data)[0] == ["Jane Q. Doe / x", "Cher", "y"]
+    assert run(R("Out", ("A", "B"), {"op": "join", "separator": " / "}), data)[0] == [
+        "Jane Q. Doe / x",
+        "Cher",
+        "y",
+    ]
     # several sources without transforms are joined with a space
     assert run(R("Out", ("A", "B")), data)[0] == ["Jane Q. Doe x", "Cher", "y"]
 
@@ -87,14 +109,21 @@ def test_default_constant_if_blank():
     data = frame(A=["", "v"])
     assert run(R("Out", ("A",), {"op": "default", "value": "d"}), data)[0] == ["d", "v"]
     assert run(R("Out", (), {"op": "constant", "value": "c"}), data)[0] == ["c", "c"]
-    assert run(R("Out", ("A",), {"op": "if_blank", "then": "TRUE", "else": "FALSE"}), data)[0] == ["TRUE", "FALSE"]
+    assert run(R("Out", ("A",), {"op": "if_blank", "then": "TRUE", "else": "FALSE"}), data)[0] == [
+        "TRUE",
+        "FALSE",
+    ]
 
 
 def test_config_value_and_missing_key_names_the_key():
     settings = load_settings(None, overrides={"sage50": {"ar_account": "11000"}})
     data = frame(A=["", "12000"])
-    assert run(R("Out", ("A",), {"op": "config", "key": "sage50.ar_account", "when": "blank"}), data, settings=settings)[0] == ["11000", "12000"]
-    with pytest.raises(ConfigError, match="sage50.freight_account"):
+    assert run(
+        R("Out", ("A",), {"op": "config", "key": "sage50.ar_account", "when": "blank"}),
+        data,
+        settings=settings,
+    )[0] == ["11000", "12000"]
+    with pytest.raises(ConfigError, match=r"sage50\.freight_account"):
         run(R("Out", (), {"op": "config", "key": "sage50.freight_account"}), data)
 
 
@@ -103,7 +132,14 @@ def test_config_lookup_both_ways():
     values, issues = run(R("Out", ("A",), {"op": "config_lookup", "table": "sage50.item_tax_types"}), data)
     assert values == ["1", "2", "odd"]
     assert rcc(issues) == {(4, "A", "missing-setting")}
-    values, _ = run(R("Out", ("A",), {"op": "config_lookup", "table": "sage50.item_tax_types", "reverse": True}), frame(A=["1", "2"]))
+    values, _ = run(
+        R(
+            "Out",
+            ("A",),
+            {"op": "config_lookup", "table": "sage50.item_tax_types", "reverse": True},
+        ),
+        frame(A=["1", "2"]),
+    )
     assert values == ["taxable", "exempt"]
 
 

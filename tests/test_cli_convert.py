@@ -1,0 +1,113 @@
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from converter import cli
+
+runner = CliRunner()
+
+
+def test_json_output_equals_the_core_result(fixtures, tmp_path, monkeypatch):
+    captured = []
+    real = cli.convert_file
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        captured.append(result)
+        return result
+
+    monkeypatch.setattr(cli, "convert_file", spy)
+    files = [
+        str(fixtures / "bom.csv"),
+        str(fixtures / "over-long.csv"),
+        str(fixtures / "empty.csv"),
+    ]
+    res = runner.invoke(cli.app, ["convert", *files, "--outbox", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 1  # a rejected row and a failed file
+    data = json.loads(res.stdout)
+    assert data == [r.as_dict() for r in captured]
+    assert [d["status"] for d in data] == ["converted", "rejected-rows", "failed"]
+    for key in (
+        "input",
+        "source_system",
+        "target_system",
+        "entity",
+        "rows_in",
+        "records_out",
+        "rejected",
+        "outputs",
+        "issues",
+    ):
+        assert key in data[0]
+    assert {"row", "column", "code", "severity", "message"} <= set(data[1]["issues"][0])
+    assert all(Path(p).is_file() for p in data[0]["outputs"])
+
+
+def test_exit_zero_when_everything_converts(fixtures, tmp_path):
+    res = runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--outbox", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "converted" in res.stdout
+    assert list((tmp_path / "o" / "to-sage50").iterdir())
+
+
+def test_to_the_wrong_side_is_a_clear_failure(fixtures, tmp_path):
+    res = runner.invoke(
+        cli.app,
+        [
+            "convert",
+            str(fixtures / "bom.csv"),
+            "--to",
+            "bizops",
+            "--outbox",
+            str(tmp_path / "o"),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 1
+    [result] = json.loads(res.stdout)
+    assert result["status"] == "failed" and result["issues"][0]["code"] == "unknown-layout"
+
+
+def test_usage_errors_exit_2(fixtures, tmp_path):
+    assert runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--to", "quickbooks"]).exit_code == 2
+    assert (
+        runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--entity", "widgets"]).exit_code == 2
+    )
+    assert runner.invoke(cli.app, ["convert"]).exit_code == 2
+
+
+def test_config_file_is_used_and_a_bad_one_is_reported(fixtures, tmp_path):
+    cfg = tmp_path / "site.toml"
+    cfg.write_text(f'[paths]\noutbox = "{(tmp_path / "from-config").as_posix()}"\n')
+    res = runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--config", str(cfg)])
+    assert res.exit_code == 0
+    assert (tmp_path / "from-config" / "to-sage50").is_dir()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[paths\n")
+    res = runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--config", str(bad)])
+    assert res.exit_code == 1
+    assert "Error:" in res.stderr and "not valid TOML" in res.stderr
+
+
+def test_encoding_and_date_order_options(tmp_path):
+    p = tmp_path / "VENDOR.CSV"
+    p.write_bytes("Vendor ID,Vendor Name,Vendor Since Date\r\nV1,Café,25/12/24\r\n".encode("cp1252"))
+    res = runner.invoke(
+        cli.app,
+        [
+            "convert",
+            str(p),
+            "--encoding",
+            "cp1252",
+            "--date-order",
+            "dmy",
+            "--outbox",
+            str(tmp_path / "o"),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    [result] = json.loads(res.stdout)
+    text = Path(result["outputs"][0]).read_text(encoding="utf-8")
+    assert "Café" in text and "2024-12-25" in text

@@ -1,0 +1,226 @@
+"""The whole flow on the defect fixtures and the samples: what lands in the outbox, and what not."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from converter.pipeline import convert_file
+from converter.settings import load_settings
+from tests.conftest import rcc
+
+
+def convert(path, outbox, **kw):
+    return convert_file(
+        path,
+        settings=kw.pop("settings", None) or load_settings(None, cwd=outbox.parent),
+        outbox=outbox,
+        **kw,
+    )
+
+
+def batches(outbox: Path) -> list[Path]:
+    return sorted(p for p in outbox.glob("to-*/*") if p.is_dir())
+
+
+def read_sage(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only
+    return list(csv.DictReader(raw.decode("cp1252").splitlines()))
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "not-a-csv.bin"])
+def test_unreadable_files_fail_and_leave_nothing(fixtures, outbox, name):
+    result = convert(fixtures / name, outbox)
+    assert result.status == "failed" and not result.ok
+    assert [(i.row, i.code) for i in result.issues] == [(None, "unreadable-file")]
+    assert name in result.issues[0].message
+    assert not outbox.exists() or not any(outbox.rglob("*.*"))
+
+
+def test_bom_file_converts_to_sage(fixtures, outbox):
+    result = convert(fixtures / "bom.csv", outbox)
+    assert (result.source_system, result.target_system, result.entity) == (
+        "bizops",
+        "sage50",
+        "customers",
+    )
+    assert result.status == "converted" and result.records_out == 2
+    [batch] = batches(outbox)
+    rows = read_sage(batch / "CUSTOMER.CSV")
+    assert rows[0]["Customer ID"]
+    assert set(p.name for p in batch.iterdir()) == {"CUSTOMER.CSV", "manifest.json"}
+
+
+def test_cp1252_sage_file_converts_to_utf8_bizops(fixtures, outbox):
+    result = convert(fixtures / "cp1252.csv", outbox)
+    assert result.status == "converted", result.issues
+    [batch] = batches(outbox)
+    text = (batch / "customers.csv").read_text(encoding="utf-8")
+    assert "é" in text and "ü" in text and "’" in text
+    assert "2019-" in text or "20" in text  # ISO dates
+
+
+def test_utf16_tab_file(fixtures, outbox):
+    result = convert(fixtures / "utf16.csv", outbox)
+    assert result.status == "converted" and result.records_out == 3
+    assert {i.code for i in result.issues} <= {"unencodable", "too-long", "quote-replaced"}
+
+
+def test_headerless_sage_file_is_matched_by_column_count(fixtures, outbox):
+    result = convert(fixtures / "headerless.csv", outbox)
+    assert result.entity == "customers" and result.source_system == "sage50"
+    assert (None, None, "headerless") in rcc(result.issues)
+    assert result.records_out == 3
+    [batch] = batches(outbox)
+    manifest = json.loads((batch / "manifest.json").read_text())
+    assert manifest["source"]["has_header"] is False
+    assert manifest["source"]["variant"] == "four-custom-fields"
+
+
+def test_leading_zeros_survive_both_ways(fixtures, outbox):
+    convert(fixtures / "leading-zeros.csv", outbox)
+    [batch] = batches(outbox)
+    rows = read_sage(batch / "CUSTOMER.CSV")
+    assert rows[0]["Customer ID"] == "00123" and rows[0]["Bill to Zip"] == "02134"
+    assert rows[0]["Telephone 1"] == "0044 20 7946 0000"
+    back = convert(batch / "CUSTOMER.CSV", outbox)
+    assert back.status == "converted"
+    out = Path(back.outputs[0]).read_text(encoding="utf-8")
+    assert "00123," in out and ",02134," in out
+
+
+def test_over_long_values_truncate_and_bad_ids_are_rejected(fixtures, outbox):
+    result = convert(fixtures / "over-long.csv", outbox)
+    codes = rcc(result.issues)
+    assert (4, "CustomerID", "bad-id") in codes and (5, "CustomerID", "bad-id") in codes
+    assert (3, "Name", "too-long") in codes and (3, "City", "too-long") in codes
+    assert result.rejected == 2 and result.records_out == 2 and result.status == "rejected-rows"
+    [batch] = batches(outbox)
+    rows = read_sage(batch / "CUSTOMER.CSV")
+    assert all(len(r["Customer Name"]) <= 39 and len(r["Bill to City"]) <= 20 for r in rows)
+    rejects = list(csv.DictReader((batch / "rejects.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert [r["CustomerID"] for r in rejects] == ["CUST-NORTHEAST-REGION-001", "STAR*CLINIC"]
+    assert "20" in rejects[0]["Error"]
+
+
+def test_rejects_can_be_dropped_back_in(fixtures, outbox):
+    convert(fixtures / "over-long.csv", outbox)
+    [batch] = batches(outbox)
+    again = convert(batch / "rejects.csv", outbox)
+    assert again.entity == "customers" and again.source_system == "bizops"
+    assert again.rejected == 2  # still wrong until a person fixes them
+    assert any(i.code == "unknown-column" and "Error" in i.message for i in again.issues)
+
+
+def test_ragged_rows_are_rejected_and_the_rest_converts(fixtures, outbox):
+    result = convert(fixtures / "ragged-rows.csv", outbox)
+    assert {(r, c) for r, _, c in rcc(result.issues)} == {(3, "ragged-row"), (4, "ragged-row")}
+    assert result.rejected == 2 and result.records_out == 2
+
+
+def test_formula_text_is_rejected(fixtures, outbox):
+    result = convert(fixtures / "formula.csv", outbox)
+    assert any(i.code == "formula" and i.severity == "error" for i in result.issues)
+    assert not result.ok
+
+
+def test_validate_writes_nothing(fixtures, outbox):
+    result = convert(fixtures / "over-long.csv", outbox, write=False)
+    assert result.rejected == 2 and result.batch is None and result.outputs == []
+    assert not outbox.exists()
+
+
+def test_missing_required_column_is_reported(tmp_path, outbox):
+    p = tmp_path / "customers.csv"
+    p.write_text("CustomerID,City\nC1,Boston\n", encoding="utf-8")
+    result = convert(p, outbox)
+    assert result.status == "failed"
+    assert result.issues[0].code == "unknown-layout"
+    assert "Name" in result.issues[0].message  # names the column it would need
+
+
+def test_duplicate_keys_in_one_file(tmp_path, outbox):
+    p = tmp_path / "vendors.csv"
+    p.write_text("VendorID,Name\nV1,One\nv1,Again\nV2,Two\n", encoding="utf-8")
+    result = convert(p, outbox)
+    assert rcc(result.issues) >= {(3, "VendorID", "duplicate-key")}
+    assert result.records_out == 2
+
+
+def test_bad_date_order_hint_and_override(tmp_path, outbox):
+    p = tmp_path / "VENDOR.CSV"
+    p.write_bytes(b"Vendor ID,Vendor Name,Vendor Since Date\r\nV1,One,25/12/24\r\n")
+    result = convert(p, outbox)
+    assert rcc(result.issues) == {(2, "Vendor Since Date", "bad-date")}
+    assert "--date-order" in result.issues[0].message
+    ok = convert(p, outbox, date_order="dmy")
+    assert ok.status == "converted"
+    assert "2024-12-25" in Path(ok.outputs[0]).read_text()
+
+
+def test_item_class_codes_both_ways(tmp_path, outbox):
+    p = tmp_path / "products.csv"
+    p.write_text("SKU,Title,ItemType,Taxable\nA1,Thing,Service,TRUE\nA2,Kit,Assembly,no\n", encoding="utf-8")
+    result = convert(p, outbox)
+    rows = read_sage(Path(result.outputs[0]))
+    assert [(r["Item Class"], r["Item Tax Type"]) for r in rows] == [("4", "1"), ("3", "2")]
+    back = convert(Path(result.outputs[0]), outbox)
+    text = Path(back.outputs[0]).read_text()
+    assert "A1,Thing,,,Service" in text and ",TRUE," in text
+
+
+def test_unknown_sage_item_class_names_the_template_fix(tmp_path, outbox):
+    p = tmp_path / "ITEM.CSV"
+    p.write_bytes(b"Item ID,Item Description,Item Class\r\nS1,Serial thing,10\r\n")
+    result = convert(p, outbox)
+    [issue] = [i for i in result.issues if i.severity == "error"]
+    assert (issue.row, issue.column, issue.code) == (2, "Item Class", "bad-code")
+    assert "code_map" in issue.message
+
+
+def test_vendor_1099_codes(tmp_path, outbox):
+    p = tmp_path / "vendors.csv"
+    p.write_text("VendorID,Name,Form1099\nV1,A,Misc\nV2,B,None\nV3,C,Interest\n", encoding="utf-8")
+    rows = read_sage(Path(convert(p, outbox).outputs[0]))
+    assert [r["1099 Type"] for r in rows] == ["2", "0", "1"]
+
+
+def test_credit_limit_never_goes_to_sage_but_comes_from_it(samples, outbox):
+    to_sage = convert(samples / "bizops" / "customers.csv", outbox)
+    assert "Credit Limit" not in read_sage(Path(to_sage.outputs[0]))[0]
+    to_bizops = convert(samples / "sage50" / "CUSTOMER.CSV", outbox)
+    rows = list(csv.DictReader(Path(to_bizops.outputs[0]).read_text(encoding="utf-8").splitlines()))
+    assert rows[0]["CreditLimit"] and rows[0]["CreditStatus"]
+
+
+def test_custom_field_labels_are_kept(samples, outbox):
+    result = convert(samples / "sage50" / "CUSTOMER.CSV", outbox)
+    info = [i for i in result.issues if i.code == "custom-fields"]
+    assert info and "Second Contact" in info[0].message
+    manifest = json.loads(Path(result.outputs[-1]).read_text())
+    assert manifest["source"]["custom_fields"]["Second Contact"] == "Custom Field 1"
+
+
+def test_missing_config_table_names_the_key(tmp_path, outbox):
+    cfg = tmp_path / "site.toml"
+    cfg.write_text("[sage50]\nitem_tax_types = 'oops'\n")
+    p = tmp_path / "products.csv"
+    p.write_text("SKU,Title,ItemType,Taxable\nA1,Thing,Service,TRUE\n", encoding="utf-8")
+    result = convert(p, outbox, settings=load_settings(cfg))
+    assert result.status == "failed" and "sage50.item_tax_types" in result.issues[0].message
+    assert not batches(outbox)
+
+
+def test_samples_convert_cleanly_both_ways(samples, outbox):
+    for path in [
+        *sorted((samples / "bizops").glob("*.csv")),
+        *sorted((samples / "sage50").glob("*.CSV")),
+    ]:
+        result = convert(path, outbox)
+        if result.entity in ("customers", "vendors", "products"):
+            assert result.ok and result.rejected == 0, (
+                path,
+                [i for i in result.issues if i.severity == "error"],
+            )
