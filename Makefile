@@ -5,8 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-DEMO_BIZOPS := samples/bizops/customers.csv samples/bizops/vendors.csv samples/bizops/products.csv
-DEMO_SAGE := samples/sage50/CUSTOMER.CSV samples/sage50/VENDOR.CSV samples/sage50/ITEM.CSV
+# The sample company: its settings, then Sage's chart of accounts and the master lists (so that
+# transactions can be checked against them), then the transactions, in Sage's import order.
+DEMO := --config samples/bizops-sage50.toml --outbox demo-outbox
+DEMO_MASTERS := samples/sage50/CHART.CSV samples/bizops/vendors.csv samples/bizops/customers.csv \
+	samples/bizops/products.csv samples/sage50/VENDOR.CSV samples/sage50/CUSTOMER.CSV samples/sage50/ITEM.CSV
+DEMO_TRANSACTIONS := samples/bizops/purchase_orders.csv samples/bizops/po_receipts.csv samples/bizops/orders.csv \
+	samples/bizops/invoices.csv samples/bizops/payments.csv samples/sage50/PO.CSV samples/sage50/PURCHASE.CSV \
+	samples/sage50/SO.CSV samples/sage50/SALES.CSV samples/sage50/RECEIPTS.CSV
 
 .PHONY: demo test lint format clean
 
@@ -19,12 +25,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	rm -rf demo-outbox
-	$(BIN)/bizops-sage50 convert $(DEMO_BIZOPS) --to sage50 --outbox demo-outbox
-	$(BIN)/bizops-sage50 convert $(DEMO_SAGE) --to bizops --outbox demo-outbox
+	rm -rf demo-outbox samples/.bizops-sage50
+	$(BIN)/bizops-sage50 convert $(DEMO_MASTERS) $(DEMO)
+	$(BIN)/bizops-sage50 convert $(DEMO_TRANSACTIONS) $(DEMO)
 	@echo
-	@echo "Batches written under demo-outbox/:"
-	@find demo-outbox -type f | sort
+	@echo "Batches written under demo-outbox/ (each has a manifest.json):"
+	@find demo-outbox -type f ! -name manifest.json | sort
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -38,4 +44,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix converter tests
 
 clean:
-	rm -rf $(VENV) demo-outbox .pytest_cache
+	rm -rf $(VENV) demo-outbox samples/.bizops-sage50 .pytest_cache

@@ -108,6 +108,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "converted": "green",
             "empty": "yellow",
             "rejected-rows": "yellow",
+            "recorded": "green",
             "failed": "red",
         }[r.status]
         table.add_row(

@@ -88,7 +88,6 @@ def _candidates(entity: str | None, source_system: str | None) -> list[Layout]:
         lay
         for lay in available_layouts()
         if not lay.read_only
-        and lay.entity != "chart"
         and (entity is None or lay.entity == entity)
         and (source_system is None or lay.system == source_system)
     ]
@@ -127,7 +126,7 @@ def detect(
 def _with_header(score: _Score, header: list[str]) -> Detection:
     layout = score.layout
     issues: list[Issue] = []
-    slots = [f.name for f in layout.fields if f.custom]
+    slots = [f.name for f in layout.fields if f.custom and f.name not in score.matched.values()]
     columns: list[str] = []
     custom: dict[str, str] = {}
     taken = set(score.matched.values())

@@ -30,3 +30,7 @@ class ReadError(ConverterError):
 
 class DetectionError(ConverterError):
     """A file matches no known layout; the message names the closest ones."""
+
+
+class ControlTotalsError(ConverterError):
+    """A batch's control totals in and out disagree: nothing is written."""

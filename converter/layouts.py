@@ -424,7 +424,9 @@ def check_file(path: Path) -> list[Violation]:
         doc = _load_json(path)
     except TemplateError as exc:
         return [Violation(str(path), "$", str(exc))]
-    is_map = isinstance(doc, dict) and "rules" in doc
+    is_map = isinstance(doc, dict) and (
+        "rules" in doc or "source" in doc or "target" in doc or path.parent.parent.name == "maps"
+    )
     kind = "map" if is_map else "layout"
     violations = _schema_violations(doc, kind, str(path))
     if not violations and isinstance(doc, dict):

@@ -15,6 +15,7 @@ Vocabulary (options in brackets):
 - ``truncate`` [length]: cut to ``length`` or to the target field's limit, with a warning.
 - ``split_name`` [part]: ``"Jane Q. Doe"`` → first ``Jane Q.`` / last ``Doe``.
 - ``join`` [separator]: join several source columns, skipping blanks.
+- ``first``: the first non-blank of several source columns.
 - ``default`` [value]: fill blanks.  ``constant`` [value]: the same value on every row.
 - ``if_blank`` [then, else]: ``then`` where the value is blank, ``else`` where it is not.
 - ``config`` [key, when]: a setting's value, on every row (``when: always``) or in blanks.
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
@@ -47,6 +49,7 @@ TRANSFORM_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "truncate": {"required": (), "optional": ("length",)},
     "split_name": {"required": ("part",), "optional": ()},
     "join": {"required": (), "optional": ("separator",)},
+    "first": {"required": (), "optional": ()},
     "default": {"required": ("value",), "optional": ()},
     "constant": {"required": ("value",), "optional": ()},
     "if_blank": {"required": ("then", "else"), "optional": ()},
@@ -80,8 +83,9 @@ class _Step:
         values: pd.Series,
         severity: str = "error",
     ) -> None:
-        for row in mask[mask].index:
-            self.ctx.issues.append(Issue(int(row), self.column, code, message(str(values[row])), severity))  # type: ignore[arg-type]
+        for pos in np.flatnonzero(mask.to_numpy()):
+            row = int(mask.index[pos])
+            self.ctx.issues.append(Issue(row, self.column, code, message(str(values.iloc[pos])), severity))  # type: ignore[arg-type]
 
 
 def _text(value: pd.Series | list[pd.Series]) -> pd.Series:
@@ -202,6 +206,14 @@ def _op_join(v, t, _s):
     return out
 
 
+def _op_first(v, _t, _s):
+    cols = v if isinstance(v, list) else [v]
+    out = cols[0].fillna("").astype(str)
+    for nxt in cols[1:]:
+        out = out.where(out.str.strip() != "", nxt.fillna("").astype(str))
+    return out
+
+
 def _op_default(v, t, _s):
     text = _text(v)
     return text.where(~blank(text), t["value"])
@@ -258,6 +270,7 @@ _OPS: dict[str, Callable[[Any, dict[str, Any], _Step], Any]] = {
     "truncate": _op_truncate,
     "split_name": _op_split_name,
     "join": _op_join,
+    "first": _op_first,
     "default": _op_default,
     "constant": _op_constant,
     "if_blank": _op_if_blank,
@@ -275,7 +288,7 @@ def apply_rule(frame: pd.DataFrame, rule: Rule, ctx: MapContext) -> pd.Series:
     column = rule.sources[0] if len(rule.sources) == 1 else rule.target
     step = _Step(rule, column, ctx)
     transforms = list(rule.transforms)
-    combines = ("join", "constant", "config", "if_blank")
+    combines = ("join", "first", "constant", "config", "if_blank")
     if isinstance(value, list) and (not transforms or transforms[0]["op"] not in combines):
         transforms.insert(0, {"op": "join"})
     for transform in transforms:

@@ -54,11 +54,12 @@ class Settings:
 
     data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
     path: Path | None = None
+    cwd: Path | None = None
 
     @property
     def base_dir(self) -> Path:
-        """Folder that relative paths in the config are resolved against."""
-        return self.path.parent if self.path else Path.cwd()
+        """Folder that relative paths in the config are resolved against (else the working folder)."""
+        return self.path.parent if self.path else (self.cwd or Path.cwd())
 
     def get(self, key: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -104,11 +105,20 @@ def load_settings(
                 data = _merge(data, tomllib.load(fh))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix that line.") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"Config file {path} is not UTF-8 text ({exc.reason}). Save it as UTF-8."
+            ) from exc
         path = path.resolve()
     if overrides:
         data = _merge(data, overrides)
-    settings = Settings(data=data, path=path)
+    settings = Settings(data=data, path=path, cwd=(cwd or Path.cwd()).resolve())
     order = settings.date_order
     if order not in DATE_ORDERS:
         raise ConfigError(f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}.")
+    chunk = settings.get("reading.chunk_rows")
+    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+        raise ConfigError(
+            f"`reading.chunk_rows` is {chunk!r}; it must be a whole number of rows, such as 50000."
+        )
     return settings

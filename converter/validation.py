@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from .issues import Issue
@@ -53,8 +54,9 @@ def _report(
     values: pd.Series,
     severity: str = "error",
 ) -> None:
-    for row in mask[mask].index:
-        issues.append(Issue(int(row), column, code, message(str(values[row])), severity))  # type: ignore[arg-type]
+    # Positional: journal rows built from one source row share its row number.
+    for pos in np.flatnonzero(mask.to_numpy()):
+        issues.append(Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity))  # type: ignore[arg-type]
 
 
 def normalise_source(
@@ -221,17 +223,31 @@ def check_target(
                     "warning",
                 )
                 text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
-        if sage:
+        if sage and f.id:
+            # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
+            odd = ~text.map(_encodable)
+            _report(
+                issues,
+                odd,
+                col,
+                "bad-id",
+                lambda v, lab=label: (
+                    f"{lab} {v!r} has characters Windows-1252 cannot hold, so Sage 50 cannot store it. "
+                    "Change the ID in the source system."
+                ),
+                text,
+            )
+        elif sage:
             odd = ~text.map(_encodable)
             if odd.any():
-                fixed = text.where(~odd, text[odd].map(_to_cp1252))
-                for row in odd[odd].index:
+                fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
+                for pos in np.flatnonzero(odd.to_numpy()):
                     issues.append(
                         Issue(
-                            int(row),
+                            int(text.index[pos]),
                             col,
                             "unencodable",
-                            f"{label}: {text[row]!r} has characters Windows-1252 cannot hold; written as {fixed[row]!r}.",
+                            f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
                             "warning",
                         )
                     )
@@ -259,27 +275,29 @@ def check_target(
                 ),
                 text,
             )
-            bad_chars = text.str.contains(r"[*?+]", regex=True)
+            bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True)
             _report(
                 issues,
                 bad_chars,
                 col,
                 "bad-id",
                 lambda v, lab=label: (
-                    f"{lab} {v!r} contains * ? or +, which Sage 50 does not allow in IDs. Change the ID in the source system."
+                    f"{lab} {v!r} contains * ? + a double quote or a line break, which Sage 50 cannot take in IDs. "
+                    "Change the ID in the source system."
                 ),
                 text,
             )
-        elif f.max_length:
+        elif sage and f.max_length:
             long = text.str.len() > f.max_length
             if long.any():
-                for row in long[long].index:
+                for pos in np.flatnonzero(long.to_numpy()):
+                    value = text.iloc[pos]
                     issues.append(
                         Issue(
-                            int(row),
+                            int(text.index[pos]),
                             col,
                             "too-long",
-                            f"{label} of record {keys.get(row, '')!r} is {len(text[row])} characters; Sage 50 holds {f.max_length}, so it was cut to {text[row][: f.max_length]!r}.",
+                            f"{label} of record {keys.iloc[pos]!r} is {len(value)} characters; Sage 50 holds {f.max_length}, so it was cut to {value[: f.max_length]!r}.",
                             "warning",
                         )
                     )

@@ -20,7 +20,13 @@ from converter.layouts import Field, MapTemplate, default_map_path, load_layout,
 from converter.pipeline import convert_file
 from converter.settings import load_settings
 
-SAFE = st.characters(codec="cp1252", exclude_characters='"\r\n\x00', exclude_categories=("Cc", "Cs"))
+# Every character Windows-1252 can hold, but quotes, line breaks and control characters.
+CP1252 = [
+    c
+    for c in map(chr, range(0x20, 0x2200))
+    if c not in '"\x7f' and c.isprintable() and c.encode("cp1252", "ignore")
+]
+SAFE = st.sampled_from(CP1252)
 
 
 def _template(src: str, tgt: str, entity: str) -> MapTemplate:
@@ -143,9 +149,14 @@ def _round_trip(src: str, entity: str, rows: list[dict[str, str]], columns: list
         src_file = tmp / (load_layout(src, entity).file_name)
         _write(src_file, rows, columns, src == "sage50")
         cfg = load_settings(None, cwd=tmp)
-        there = convert_file(src_file, settings=cfg, outbox=tmp / "a")
+        # Sage files are read as Windows-1252 explicitly: a few byte pairs are valid UTF-8 too
+        # ('Â\xa0'), which auto-detection cannot tell apart; detection has its own tests.
+        enc = {"sage50": "cp1252", "bizops": None}
+        there = convert_file(src_file, settings=cfg, outbox=tmp / "a", encoding=enc[src])
         assert there.status == "converted", [i for i in there.issues if i.severity != "info"]
-        back = convert_file(Path(there.outputs[0]), settings=cfg, outbox=tmp / "b")
+        back = convert_file(
+            Path(there.outputs[0]), settings=cfg, outbox=tmp / "b", encoding=enc[there.target_system]
+        )
         assert back.status == "converted", [i for i in back.issues if i.severity != "info"]
         assert back.target_system == src
         result = _read(Path(back.outputs[0]))

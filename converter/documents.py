@@ -1,0 +1,289 @@
+"""Documents: grouping line rows into transactions, and the rules every document must keep.
+
+A transaction file holds one row per line (BizOps) or per distribution (Sage), with the
+document's header fields repeated on each row. This module works out which rows form one
+document, checks that they agree, and computes control totals. It works on whole columns; the
+only per-document Python is building issue messages for documents that are wrong.
+
+Rows of one document must be contiguous: a file is streamed in chunks, and the last document of
+a chunk is carried into the next (see ``split_tail``) so grouping never depends on chunk size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .issues import Issue
+from .layouts import Layout
+from .values import parse_numbers
+
+DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
+
+
+@dataclass(frozen=True)
+class BizOpsDoc:
+    """Where a BizOps transaction file keeps the parts the journal rules need."""
+
+    entity: str
+    key: tuple[str, ...]
+    partner: str
+    date: str
+    quantity: str | None
+    price: str | None
+    amount: str
+    sku: str | None = None
+    gl: str | None = None
+    line_number: str | None = None
+    due: str | None = None
+    terms: str | None = None
+    tax: str | None = None
+    tax_code: str | None = None
+    freight: str | None = None
+
+
+BIZOPS_DOCS = {
+    "invoices": BizOpsDoc(
+        "invoices",
+        ("InvoiceNumber",),
+        "CustomerID",
+        "InvoiceDate",
+        "Quantity",
+        "UnitPrice",
+        "Amount",
+        "SKU",
+        "GLAccount",
+        "LineNumber",
+        "DueDate",
+        "Terms",
+        "SalesTaxAmount",
+        "SalesTaxCode",
+        "FreightAmount",
+    ),
+    "orders": BizOpsDoc(
+        "orders",
+        ("OrderNumber",),
+        "CustomerID",
+        "OrderDate",
+        "Quantity",
+        "UnitPrice",
+        "Amount",
+        "SKU",
+        "GLAccount",
+        "LineNumber",
+        None,
+        "Terms",
+        "SalesTaxAmount",
+        "SalesTaxCode",
+    ),
+    "payments": BizOpsDoc(
+        "payments",
+        ("PaymentReference", "CustomerID"),
+        "CustomerID",
+        "PaymentDate",
+        None,
+        None,
+        "AmountApplied",
+    ),
+    "purchase_orders": BizOpsDoc(
+        "purchase_orders",
+        ("PONumber",),
+        "VendorID",
+        "PODate",
+        "Quantity",
+        "UnitCost",
+        "Amount",
+        "SKU",
+        "GLAccount",
+        "LineNumber",
+        None,
+        "Terms",
+    ),
+    "po_receipts": BizOpsDoc(
+        "po_receipts",
+        ("ReceiptNumber",),
+        "VendorID",
+        "ReceiptDate",
+        "QuantityReceived",
+        "UnitCost",
+        "Amount",
+        "SKU",
+        "GLAccount",
+        "LineNumber",
+        "DueDate",
+    ),
+}
+
+
+def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    key = frame[columns[0]].fillna("").astype(str)
+    for name in columns[1:]:
+        key = key + "\x1f" + frame[name].fillna("").astype(str)
+    return key
+
+
+def group_by_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Series, list[Issue]]:
+    """Label contiguous runs of the same key; a key that comes back later is its own (bad) run."""
+    key = _key(frame, columns)
+    start = key.ne(key.shift())
+    run = start.cumsum()
+    label = key + "\x1e" + run.astype(str)
+    issues: list[Issue] = []
+    first_run = run.groupby(key).transform("min")
+    strays = run.ne(first_run)
+    for pos in np.flatnonzero(strays.to_numpy() & start.to_numpy()):
+        row = int(frame.index[pos])
+        first_row = int(frame.index[np.flatnonzero((key == key.iloc[pos]).to_numpy())[0]])
+        issues.append(
+            Issue(
+                row,
+                columns[0],
+                "split-document",
+                f"Rows of document {key.iloc[pos].replace(chr(31), ' / ')!r} are not together (it starts on row "
+                f"{first_row}); put all rows of a document one after another.",
+                "error",
+            )
+        )
+    return label, issues
+
+
+def group_by_count(
+    frame: pd.DataFrame, key_columns: tuple[str, ...], count: str, txn: str | None
+) -> tuple[pd.Series, list[Issue]]:
+    """Sage journals: documents are contiguous runs, cut by ``Number of Distributions``.
+
+    A run is a stretch of rows with the same key (and Transaction Number, when the file has it);
+    a run longer than its ``Number of Distributions`` holds several documents with that key.
+    """
+    key = _key(frame, key_columns)
+    if txn and txn in frame.columns and (frame[txn].fillna("") != "").any():
+        key = key + "\x1f" + frame[txn].fillna("").astype(str)
+    run = key.ne(key.shift()).cumsum()
+    n, _ = (
+        parse_numbers(frame[count])
+        if count in frame.columns
+        else (pd.Series(np.nan, index=frame.index), None)
+    )
+    n = n.where(n >= 1)
+    first_n = n.groupby(run).transform("first").fillna(0).astype(int)
+    pos = run.groupby(run).cumcount()
+    sub = (pos // first_n.where(first_n > 0, 1 << 30)).astype(int)
+    label = key + "\x1e" + run.astype(str) + "." + sub.astype(str)
+    issues: list[Issue] = []
+    size = label.groupby(label).transform("size")
+    declared = n.groupby(label).transform("first")
+    wrong = declared.isna() | size.ne(declared)
+    firsts = ~label.duplicated()
+    for p in np.flatnonzero((wrong & firsts).to_numpy()):
+        row = int(frame.index[p])
+        got = int(size.iloc[p])
+        said = declared.iloc[p]
+        said_txt = "blank" if pd.isna(said) else str(int(said))
+        issues.append(
+            Issue(
+                row,
+                count,
+                "distribution-count",
+                f"Number of Distributions is {said_txt} but the document starting here has {got} row(s); "
+                "export the journal again, or fix the count so it equals the rows of that document.",
+                "error",
+            )
+        )
+    return label, issues
+
+
+def split_tail(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(complete documents, rows of the last document): the last may continue in the next chunk."""
+    if frame.empty:
+        return frame, frame
+    last = labels.iloc[-1]
+    tail = labels.eq(last).to_numpy()
+    return frame[~tail], frame[tail]
+
+
+def header_conflicts(frame: pd.DataFrame, labels: pd.Series, layout: Layout) -> list[Issue]:
+    """A header field that differs between rows of one document is an error for that document."""
+    issues: list[Issue] = []
+    for f in layout.fields:
+        if f.part != "header" or f.name not in frame.columns:
+            continue
+        col = frame[f.name].fillna("").astype(str)
+        first = col.groupby(labels).transform("first")
+        differs = col.ne(first)
+        for p in np.flatnonzero(differs.to_numpy()):
+            issues.append(
+                Issue(
+                    int(frame.index[p]),
+                    f.name,
+                    "inconsistent-header",
+                    f"{col.iloc[p]!r} differs from {first.iloc[p]!r} on the document's first row; header "
+                    "columns must be the same on every row of a document.",
+                    "error",
+                )
+            )
+    return issues
+
+
+def rows_of_bad_documents(labels: pd.Series, issues: list[Issue]) -> list[int]:
+    """Every row of every document that has an error: documents are sent whole or not at all."""
+    bad_rows = {i.row for i in issues if i.severity == "error" and i.row is not None}
+    if not bad_rows:
+        return []
+    bad_docs = set(labels[labels.index.isin(bad_rows)])
+    return [int(r) for r in labels.index[labels.isin(bad_docs)]]
+
+
+@dataclass
+class ControlTotals:
+    """Documents, lines, quantity and money in and out of one batch, to the cent."""
+
+    documents: int = 0
+    lines: int = 0
+    quantity: float = 0.0
+    net: int = 0  # cents
+    tax: int = 0
+    freight: int = 0
+    total: int = 0
+
+    def add(
+        self, *, documents: int, lines: int, quantity: float, net: float, tax: float, freight: float
+    ) -> None:
+        self.documents += documents
+        self.lines += lines
+        self.quantity = round(self.quantity + quantity, 5)
+        self.net += cents(net)
+        self.tax += cents(tax)
+        self.freight += cents(freight)
+        self.total = self.net + self.tax + self.freight
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "lines": self.lines,
+            "quantity": self.quantity,
+            "net": self.net / 100,
+            "tax": self.tax / 100,
+            "freight": self.freight / 100,
+            "total": self.total / 100,
+        }
+
+
+@dataclass
+class Controls:
+    inbound: ControlTotals = field(default_factory=ControlTotals)
+    outbound: ControlTotals = field(default_factory=ControlTotals)
+
+    def differences(self) -> list[str]:
+        a, b = self.inbound.as_dict(), self.outbound.as_dict()
+        return [f"{k}: in {a[k]} ≠ out {b[k]}" for k in a if a[k] != b[k]]
+
+
+def cents(value: float) -> int:
+    return int(np.sign(value) * np.floor(abs(value) * 100 + 0.5 + 1e-9))
+
+
+def amounts(series: pd.Series) -> pd.Series:
+    """Canonical number text → float, blank as 0."""
+    return parse_numbers(series.fillna("").astype(str))[0].fillna(0.0)

@@ -1,0 +1,139 @@
+"""Master tables (customers, vendors, products) through the pipeline, one block of rows at a time.
+
+Each row is one record. Rows with an error are rejected alone; the rest convert. A key that
+appears twice in one file is an error on the later rows (Sage IDs are case-insensitive).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .issues import Issue
+from .layouts import Layout, MapTemplate
+from .mapping import MapContext, apply_map, source_column_for
+from .settings import Settings
+from .transactions import Block
+from .validation import check_target, normalise_source
+
+# What the catalog keeps of each master, per system: catalog field → layout field.
+CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
+    ("bizops", "customers"): {"id": "CustomerID", "name": "Name", "terms_due_days": "TermsDueDays"},
+    ("sage50", "customers"): {"id": "Customer ID", "name": "Customer Name", "terms_due_days": "Due Days"},
+    ("bizops", "vendors"): {"id": "VendorID", "name": "Name", "terms_due_days": "TermsDueDays"},
+    ("sage50", "vendors"): {"id": "Vendor ID", "name": "Vendor Name", "terms_due_days": "Due Days"},
+    ("bizops", "products"): {
+        "id": "SKU",
+        "title": "Title",
+        "sales_account": "SalesAccount",
+        "inventory_account": "InventoryAccount",
+        "cogs_account": "COGSAccount",
+        "taxable": "Taxable",
+    },
+    ("sage50", "products"): {
+        "id": "Item ID",
+        "title": "Item Description",
+        "sales_account": "G/L Sales Account",
+        "inventory_account": "G/L Inventory Account",
+        "cogs_account": "G/L COGS/Salary Acct",
+    },
+    ("sage50", "accounts"): {
+        "id": "Account ID",
+        "description": "Account Description",
+        "type": "Account Type",
+    },
+}
+
+
+def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple[str, dict[str, Any]]]:
+    """(ID, fields) pairs of a frame in ``system``'s names, for the catalog."""
+    spec = CATALOG_FIELDS.get((system, entity))
+    if not spec or spec["id"] not in frame.columns or frame.empty:
+        return []
+    cols = {k: frame[v].fillna("").astype(str) for k, v in spec.items() if v in frame.columns and k != "id"}
+    if system == "sage50" and "Use Standard Terms" in frame.columns and "terms_due_days" in cols:
+        cols["terms_due_days"] = cols["terms_due_days"].where(frame["Use Standard Terms"] != "TRUE", "")
+    data = pd.DataFrame(cols).to_dict("records") if cols else [{} for _ in range(len(frame))]
+    return list(zip(frame[spec["id"]].fillna("").astype(str), data, strict=True))
+
+
+def fingerprints(frame: pd.DataFrame) -> pd.Series:
+    """A short hash of each record's mapped fields, so the ledger can tell changed from same."""
+    if frame.empty:
+        return pd.Series(dtype=object)
+    joined = frame.iloc[:, 0].astype(str)
+    for name in frame.columns[1:]:
+        joined = joined + "\x1f" + frame[name].astype(str)
+    return joined.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()[:16])
+
+
+def record_keys(frame: pd.DataFrame, layout: Layout) -> pd.Series:
+    present = [k for k in layout.key if k in frame.columns]
+    if not present:
+        return pd.Series("", index=frame.index, dtype=object)
+    key = frame[present[0]].astype(str)
+    for name in present[1:]:
+        key = key + "|" + frame[name].astype(str)
+    return key
+
+
+class MasterConverter:
+    """Converts blocks of master records, remembering keys across blocks."""
+
+    def __init__(
+        self, *, source: Layout, target: Layout, template: MapTemplate, settings: Settings, date_order: str
+    ) -> None:
+        self.source, self.target, self.template = source, target, template
+        self.settings, self.date_order = settings, date_order
+        self.seen: dict[str, int] = {}
+        self.source_entries: list[tuple[str, dict[str, Any]]] = []
+        self.target_entries: list[tuple[str, dict[str, Any]]] = []
+
+    def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
+        normal, found = normalise_source(frame, self.source, date_order=self.date_order)
+        issues = [*read_issues, *found]
+        ctx = MapContext(
+            settings=self.settings,
+            source_system=self.source.system,
+            date_order=self.date_order,
+            target_layout=self.target,
+        )
+        mapped = apply_map(normal, self.template, ctx)
+        issues += ctx.issues
+        keys = record_keys(mapped, self.target)
+        checked, found = check_target(
+            mapped, self.target, source_columns=source_column_for(self.template), keys=keys
+        )
+        # A cell already reported (a bad code, a bad date) is not reported again by the target check.
+        reported = {(i.row, i.column) for i in issues if i.severity == "error"}
+        issues += [i for i in found if i.severity != "error" or (i.row, i.column) not in reported]
+        issues += self._duplicates(keys)
+        bad = sorted({i.row for i in issues if i.severity == "error" and i.row is not None})
+        good = checked.drop(index=bad)
+        self.source_entries += catalog_entries(normal.drop(index=bad), self.source.system, self.source.entity)
+        self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
+        output = good.assign(__key__=keys.drop(index=bad), __fingerprint__=fingerprints(good))
+        return Block(output, bad, [], issues)
+
+    def _duplicates(self, keys: pd.Series) -> list[Issue]:
+        folded = keys.str.casefold()  # Sage IDs are case-insensitive
+        present = folded != ""
+        dups = present & (folded.duplicated(keep="first") | folded.isin(self.seen.keys()))
+        firsts = folded[present & ~dups]
+        self.seen.update(zip(firsts, (int(r) for r in firsts.index), strict=True))
+        rules = self.template.rules
+        key_col = rules[0].sources[0] if rules and rules[0].sources else None
+        return [
+            Issue(
+                int(keys.index[p]),
+                key_col,
+                "duplicate-key",
+                f"{keys.iloc[p]!r} is also on row {self.seen[folded.iloc[p]]}; only the first is converted. "
+                "Remove or renumber the duplicate.",
+                "error",
+            )
+            for p in np.flatnonzero(dups.to_numpy())
+        ]

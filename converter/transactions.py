@@ -1,0 +1,423 @@
+"""Transactions through the pipeline: documents in, documents out, whole or not at all.
+
+The pipeline hands this module blocks of complete documents (the last document of each chunk is
+carried to the next). BizOps documents become Sage journals (``journals.build_sage``); Sage
+journals become BizOps documents (``journals.split_sage``). A document with any error is
+rejected whole. Control totals in and out are kept for the manifest; if they disagree the batch
+fails and nothing reaches the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .catalog import Catalog
+from .documents import (
+    BIZOPS_DOCS,
+    DOC,
+    Controls,
+    amounts,
+    group_by_count,
+    group_by_key,
+    header_conflicts,
+    rows_of_bad_documents,
+)
+from .issues import Issue
+from .journals import (
+    JOURNALS,
+    KIND,
+    TOTAL_PAID,
+    BuildContext,
+    build_sage,
+    check_balance,
+    sage_signs,
+    split_sage,
+)
+from .layouts import Layout, MapTemplate
+from .mapping import MapContext, apply_map, source_column_for
+from .settings import Settings
+from .validation import check_target, normalise_source
+from .values import format_numbers
+
+
+@dataclass
+class Block:
+    """What one block of documents produced."""
+
+    output: pd.DataFrame  # target rows (may hold dunder columns, dropped by the writer)
+    bad_rows: list[int]  # source rows rejected
+    skipped_rows: list[int]  # source rows skipped (drafts, already synced)
+    issues: list[Issue]
+
+
+def labels_for(frame: pd.DataFrame, source: Layout) -> tuple[pd.Series, list[Issue]]:
+    if source.system == "bizops":
+        return group_by_key(frame, BIZOPS_DOCS[source.entity].key)
+    journal = JOURNALS[source.entity]
+    return group_by_count(
+        frame, (journal.partner, journal.number), "Number of Distributions", "Transaction Number"
+    )
+
+
+def _skips(normal: pd.DataFrame, labels: pd.Series, entity: str) -> tuple[pd.Series, list[Issue]]:
+    """Drafts and documents already synced are reported as info and skipped."""
+    skip = pd.Series(False, index=normal.index)
+    issues: list[Issue] = []
+    if entity != "invoices":
+        return skip, issues
+    firsts = ~labels.duplicated()
+    if "Status" in normal.columns:
+        draft = normal["Status"].str.casefold() == "draft"
+        for row in normal.index[(draft & firsts).to_numpy()]:
+            issues.append(
+                Issue(
+                    int(row),
+                    "Status",
+                    "draft-skipped",
+                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} is a Draft; only Finalized documents are sent.",
+                    "info",
+                )
+            )
+        skip |= draft.groupby(labels).transform("any")
+    if "SyncedAt" in normal.columns:
+        synced = normal["SyncedAt"].fillna("").str.strip() != ""
+        for row in normal.index[(synced & firsts & ~skip).to_numpy()]:
+            issues.append(
+                Issue(
+                    int(row),
+                    "SyncedAt",
+                    "already-synced",
+                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} was already sent on {normal.at[row, 'SyncedAt']}; skipped.",
+                    "info",
+                )
+            )
+        skip |= synced.groupby(labels).transform("any")
+    return skip, issues
+
+
+def _line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
+    """Amount = Quantity × price to the cent (filled in when blank); charge and discount lines excepted."""
+    spec = BIZOPS_DOCS[entity]
+    if (
+        not spec.quantity
+        or not spec.price
+        or spec.quantity not in normal.columns
+        or spec.price not in normal.columns
+    ):
+        return []
+    qty, price = amounts(normal[spec.quantity]), amounts(normal[spec.price])
+    expected = format_numbers(qty * price, decimals=2, min_decimals=2)
+    given = (
+        normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
+    )
+    blank = given.str.strip() == ""
+    normal[spec.amount] = given.where(~blank, expected)
+    exempt = (qty == 0) | (price < 0)
+    diff = (amounts(normal[spec.amount]) - amounts(expected)).abs()
+    wrong = ~blank & ~exempt & (diff > 0.005)
+    issues = []
+    for pos in np.flatnonzero(wrong.to_numpy()):
+        row = normal.index[pos]
+        issues.append(
+            Issue(
+                int(row),
+                spec.amount,
+                "amount-mismatch",
+                f"Amount {normal.at[row, spec.amount]} is not {spec.quantity} × {spec.price} "
+                f"= {expected.iloc[pos]}; correct the line (charge lines have Quantity 0).",
+                "error",
+            )
+        )
+    return issues
+
+
+def reference_issues(
+    frame: pd.DataFrame,
+    checks: list[tuple[str, str, str]],
+    catalog: Catalog,
+    system: str,
+    severity: str,
+    row_of: pd.Series | None = None,
+) -> tuple[list[Issue], list[str]]:
+    """Every ID a document uses must be known in the target system: one issue per document and ID.
+
+    ``checks`` holds (column, catalog entity, what). Returns the issues and the entities that could
+    not be checked because nothing is known of them yet.
+    """
+    issues: list[Issue] = []
+    unchecked: list[str] = []
+    for column, entity, what in checks:
+        if column not in frame.columns:
+            continue
+        known = catalog.entries(system, entity)
+        if not known:
+            unchecked.append(entity)
+            continue
+        values = frame[column].fillna("").astype(str)
+        unknown = (values.str.strip() != "") & ~values.str.casefold().isin(known.keys())
+        if not unknown.any():
+            continue
+        seen: set[tuple[str, str]] = set()
+        for pos in np.flatnonzero(unknown.to_numpy()):
+            doc = str(frame[DOC].iloc[pos]) if DOC in frame.columns else str(pos)
+            value = values.iloc[pos]
+            if (doc, value) in seen:
+                continue
+            seen.add((doc, value))
+            row = int(frame.index[pos])
+            name = "Sage 50" if system == "sage50" else "BizOps"
+            issues.append(
+                Issue(
+                    row,
+                    column,
+                    "unknown-reference",
+                    f"{what} {value!r} is not known in {name}. Send or export the {entity} list first "
+                    "(references are checked against what the converter has seen); "
+                    '`[checks] unknown_references = "warning"` lets it through.',
+                    severity,
+                )
+            )  # type: ignore[arg-type]
+    return issues, unchecked
+
+
+SAGE_REFS = [
+    ("Customer ID", "customers", "Customer"),
+    ("Vendor ID", "vendors", "Vendor"),
+    ("Item ID", "products", "Item"),
+    ("G/L Account", "accounts", "G/L account"),
+    ("Accounts Receivable Account", "accounts", "G/L account"),
+    ("Accounts Payable Account", "accounts", "G/L account"),
+    ("Cash Account", "accounts", "G/L account"),
+]
+BIZOPS_REFS = [
+    ("CustomerID", "customers", "Customer"),
+    ("VendorID", "vendors", "Vendor"),
+    ("SKU", "products", "Product"),
+]
+
+
+class TransactionConverter:
+    """Converts blocks of complete documents in one direction, keeping control totals."""
+
+    def __init__(
+        self,
+        *,
+        source: Layout,
+        target: Layout,
+        template: MapTemplate,
+        settings: Settings,
+        catalog: Catalog,
+        date_order: str,
+    ) -> None:
+        self.source, self.target, self.template = source, target, template
+        self.settings, self.catalog, self.date_order = settings, catalog, date_order
+        self.controls = Controls()
+        self.unchecked: set[str] = set()
+        self.severity = str(settings.get("checks.unknown_references", "error"))
+
+    def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
+        normal, issues = normalise_source(frame, self.source, date_order=self.date_order)
+        issues = [*read_issues, *issues]
+        labels, found = labels_for(normal, self.source)
+        issues += found + header_conflicts(normal, labels, self.source)
+        if self.source.system == "bizops":
+            return self._from_bizops(normal, labels, issues)
+        return self._from_sage(normal, labels, issues)
+
+    def _check_target(self, frame: pd.DataFrame) -> list[Issue]:
+        """The target system's rules (IDs, lengths, characters) on the output, fixed in place."""
+        cols = [c for c in frame.columns if not c.startswith("__")]
+        if frame.empty:
+            return []
+        keys = frame[DOC].astype(str).str.split("\x1e").str[0].str.replace("\x1f", " / ", regex=False)
+        checked, found = check_target(
+            frame[cols], self.target, source_columns=source_column_for(self.template), keys=keys
+        )
+        frame[cols] = checked
+        return found
+
+    # ---------------------------------------------------------------- BizOps -> Sage
+    def _from_bizops(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
+        entity = self.source.entity
+        spec = BIZOPS_DOCS[entity]
+        skip, found = _skips(normal, labels, entity)
+        issues += found
+        skipped = [int(r) for r in normal.index[skip.to_numpy()]]
+        issues += _line_amounts(normal, entity)
+        ctx = MapContext(
+            settings=self.settings,
+            source_system="bizops",
+            date_order=self.date_order,
+            target_layout=self.target,
+        )
+        mapped = apply_map(normal, self.template, ctx)
+        issues += ctx.issues
+        bad = set(rows_of_bad_documents(labels, issues)) | set(skipped)
+        keep = ~normal.index.isin(list(bad))
+        bctx = BuildContext(self.settings, self.catalog, self.target, [])
+        built = (
+            build_sage(mapped[keep], normal[keep], labels[keep], spec, bctx)
+            if keep.any()
+            else mapped.iloc[0:0].assign(**{DOC: "", KIND: ""})
+        )
+        issues += bctx.issues
+        issues += self._check_target(built)
+        refs, unchecked = reference_issues(built, SAGE_REFS, self.catalog, "sage50", self.severity)
+        issues += refs
+        self.unchecked.update(unchecked)
+        rejected = [r for r in rows_of_bad_documents(labels, issues) if r not in skipped]
+        good_docs = set(labels[keep & ~normal.index.isin(rejected)])
+        sent = normal[normal.index.isin(labels.index[labels.isin(good_docs)])]
+        output = built[built[DOC].isin(good_docs)] if not built.empty else built
+        self._controls_bizops_in(sent, labels, spec)
+        self._controls_sage_out(output)
+        return Block(output, rejected, skipped, issues)
+
+    def _controls_bizops_in(self, sent: pd.DataFrame, labels: pd.Series, spec) -> None:
+        if sent.empty:
+            return
+        first = ~labels[sent.index].duplicated()
+        qty = amounts(sent[spec.quantity]).sum() if spec.quantity else 0.0
+        tax = amounts(sent[spec.tax][first]).sum() if spec.tax and spec.tax in sent.columns else 0.0
+        freight = (
+            amounts(sent[spec.freight][first]).sum() if spec.freight and spec.freight in sent.columns else 0.0
+        )
+        self.controls.inbound.add(
+            documents=int(first.sum()),
+            lines=len(sent),
+            quantity=qty,
+            net=amounts(sent[spec.amount]).sum(),
+            tax=tax,
+            freight=freight,
+        )
+
+    def _controls_sage_out(self, out: pd.DataFrame) -> None:
+        if out.empty:
+            return
+        journal = JOURNALS[self.target.entity]
+        sign = sage_signs(out, journal) * journal.line_sign
+        amt = amounts(out["Amount"]) * sign
+        item = out[KIND] == "item"
+        qty = (
+            (amounts(out["Quantity"]) * sage_signs(out, journal))[item].sum()
+            if "Quantity" in out.columns
+            else 0.0
+        )
+        self.controls.outbound.add(
+            documents=out[DOC].nunique(),
+            lines=int(item.sum()),
+            quantity=qty,
+            net=amt[item].sum(),
+            tax=amt[out[KIND] == "tax"].sum(),
+            freight=amt[out[KIND] == "freight"].sum(),
+        )
+
+    # ---------------------------------------------------------------- Sage -> BizOps
+    def _from_sage(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
+        journal = JOURNALS[self.source.entity]
+        spec = BIZOPS_DOCS[self.target.entity]
+        issues += check_balance(normal, labels, journal)
+        bad = set(rows_of_bad_documents(labels, issues))
+        keep = ~normal.index.isin(list(bad))
+        lines, extras = split_sage(normal[keep], labels[keep], journal, self.settings)
+        ctx = MapContext(
+            settings=self.settings,
+            source_system="sage50",
+            date_order=self.date_order,
+            target_layout=self.target,
+        )
+        mapped = apply_map(lines, self.template, ctx)
+        issues += ctx.issues
+        _finish_bizops(mapped, extras, spec, self.target)
+        mapped[DOC] = extras[DOC]
+        issues += self._check_target(mapped)
+        refs, unchecked = reference_issues(mapped, BIZOPS_REFS, self.catalog, "bizops", self.severity)
+        issues += refs
+        self.unchecked.update(unchecked)
+        rejected = rows_of_bad_documents(labels, issues)
+        good_docs = set(labels[keep & ~normal.index.isin(rejected)])
+        output = mapped[mapped[DOC].isin(good_docs)]
+        sent = normal[labels.isin(good_docs).to_numpy()]
+        self._controls_sage_in(sent, labels[sent.index], journal)
+        self._controls_bizops_out(output, spec)
+        return Block(output, rejected, [], issues)
+
+    def _controls_sage_in(self, sent: pd.DataFrame, labels: pd.Series, journal) -> None:
+        if sent.empty:
+            return
+        from .journals import classify_sage_rows
+
+        kind = classify_sage_rows(sent, journal, self.settings)
+        sign = sage_signs(sent, journal)
+        amt = amounts(sent["Amount"]) * sign * journal.line_sign
+        qty = (amounts(sent["Quantity"]) * sign)[kind == "item"].sum() if "Quantity" in sent.columns else 0.0
+        self.controls.inbound.add(
+            documents=labels.nunique(),
+            lines=int((kind == "item").sum()),
+            quantity=qty,
+            net=amt[kind == "item"].sum(),
+            tax=amt[kind == "tax"].sum(),
+            freight=amt[kind == "freight"].sum(),
+        )
+
+    def _controls_bizops_out(self, out: pd.DataFrame, spec) -> None:
+        if out.empty:
+            return
+        first = ~out[DOC].duplicated()
+        qty = amounts(out[spec.quantity]).sum() if spec.quantity and spec.quantity in out.columns else 0.0
+        tax = amounts(out[spec.tax][first]).sum() if spec.tax and spec.tax in out.columns else 0.0
+        freight = (
+            amounts(out[spec.freight][first]).sum() if spec.freight and spec.freight in out.columns else 0.0
+        )
+        self.controls.outbound.add(
+            documents=out[DOC].nunique(),
+            lines=len(out),
+            quantity=qty,
+            net=amounts(out[spec.amount]).sum(),
+            tax=tax,
+            freight=freight,
+        )
+
+
+def _finish_bizops(mapped: pd.DataFrame, extras: pd.DataFrame, spec, target: Layout) -> None:
+    """Fields the journal structure carries rather than a column: line numbers, tax, freight, type."""
+    names = set(target.field_names)
+    if spec.line_number and spec.line_number in names:
+        mapped[spec.line_number] = extras["__line__"]
+    if spec.tax and spec.tax in names:
+        mapped[spec.tax] = extras["__tax__"].where(extras["__tax__"] != "0.00", "")
+    if spec.freight and spec.freight in names:
+        mapped[spec.freight] = extras["__freight__"].where(extras["__freight__"] != "0.00", "")
+    if "DocumentType" in names:
+        mapped["DocumentType"] = np.where(extras["__credit__"], "CreditMemo", "Invoice")
+    if target.entity == "invoices" and "Status" in names:
+        mapped["Status"] = "Finalized"
+
+
+def computed_fields(target: Layout) -> list[str]:
+    """Target fields the journal structure fills (besides what the template maps)."""
+    if target.system == "bizops":
+        spec = BIZOPS_DOCS[target.entity]
+        names = [spec.line_number, spec.tax, spec.freight, spec.amount, "DocumentType", "Status"]
+    else:
+        journal = JOURNALS[target.entity]
+        names = [
+            journal.sequence,
+            journal.account,
+            journal.amount,
+            journal.credit_memo,
+            journal.due,
+            "Number of Distributions",
+            "Amount",
+            "G/L Account",
+        ]
+        if journal.tax:
+            names += ["Tax Type", "Sales Tax Agency ID", "Description"]
+        if journal.entity == "payments":
+            names += [TOTAL_PAID, "Discount Account"]
+    return [
+        n for n in names if n and target.has_field(n) and (target.entity == "invoices" or n != "DocumentType")
+    ]
