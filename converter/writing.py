@@ -34,7 +34,7 @@ class CsvWriter:
     def write(self, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
-        block = frame.reindex(columns=self.columns).fillna("").astype(str)
+        block = frame.reindex(columns=self.columns, fill_value="").fillna("").astype(str)
         self._writer.writerows(block.itertuples(index=False, name=None))
         self.rows += len(block)
 
