@@ -10,9 +10,10 @@ STAMP := $(VENV)/.installed
 DEMO := --config samples/bizops-sage50.toml --outbox demo-outbox
 DEMO_MASTERS := samples/sage50/CHART.CSV samples/bizops/vendors.csv samples/bizops/customers.csv \
 	samples/bizops/products.csv samples/sage50/VENDOR.CSV samples/sage50/CUSTOMER.CSV samples/sage50/ITEM.CSV
-DEMO_TRANSACTIONS := samples/bizops/purchase_orders.csv samples/bizops/po_receipts.csv samples/bizops/orders.csv \
-	samples/bizops/invoices.csv samples/bizops/payments.csv samples/sage50/PO.CSV samples/sage50/PURCHASE.CSV \
-	samples/sage50/SO.CSV samples/sage50/SALES.CSV samples/sage50/RECEIPTS.CSV
+DEMO_BIZOPS_TRANSACTIONS := samples/bizops/purchase_orders.csv samples/bizops/po_receipts.csv \
+	samples/bizops/orders.csv samples/bizops/invoices.csv samples/bizops/payments.csv
+DEMO_SAGE_TRANSACTIONS := samples/sage50/PO.CSV samples/sage50/PURCHASE.CSV samples/sage50/SO.CSV \
+	samples/sage50/SALES.CSV samples/sage50/RECEIPTS.CSV
 
 .PHONY: demo test lint format clean
 
@@ -26,8 +27,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	rm -rf demo-outbox samples/.bizops-sage50
-	$(BIN)/bizops-sage50 convert $(DEMO_MASTERS) $(DEMO)
-	$(BIN)/bizops-sage50 convert $(DEMO_TRANSACTIONS) $(DEMO)
+	@echo "== First copy of the master lists, both ways (an initial load):"
+	$(BIN)/bizops-sage50 convert $(DEMO_MASTERS) $(DEMO) --initial-load
+	@echo "== Transactions created in BizOps, to Sage 50:"
+	$(BIN)/bizops-sage50 convert $(DEMO_BIZOPS_TRANSACTIONS) $(DEMO)
+	@echo "== Transactions created in Sage 50 (a site that owns them there), to BizOps:"
+	$(BIN)/bizops-sage50 convert $(DEMO_SAGE_TRANSACTIONS) $(DEMO) --initial-load
+	@echo "== Dropping the same invoices again changes nothing:"
+	$(BIN)/bizops-sage50 convert samples/bizops/invoices.csv $(DEMO)
+	$(BIN)/bizops-sage50 status --config samples/bizops-sage50.toml
 	@echo
 	@echo "Batches written under demo-outbox/ (each has a manifest.json):"
 	@find demo-outbox -type f ! -name manifest.json | sort

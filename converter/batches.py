@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,18 @@ class Batch:
     def path(self, name: str) -> Path:
         return self.tmp / name
 
-    def commit(self, manifest: dict[str, Any]) -> Path:
-        """Write the manifest, flush, and rename the folder to its final, unique name."""
+    def commit(
+        self,
+        manifest: dict[str, Any],
+        *,
+        before_rename: Callable[[str, Path], None] | None = None,
+        rename_failed: Callable[[str], None] | None = None,
+    ) -> Path:
+        """Write the manifest, flush, and rename the folder to its final, unique name.
+
+        ``before_rename(name, final_path)`` runs just before the folder appears (the ledger stages
+        the batch there); ``rename_failed(name)`` undoes it if the name was taken meanwhile.
+        """
         base = f"{self.now:%Y%m%d-%H%M%S}-{self.entity}"
         for n in range(1, 1000):
             name = base if n == 1 else f"{base}-{n}"
@@ -65,9 +76,15 @@ class Batch:
                 fh.write("\n")
                 fh.flush()
                 os.fsync(fh.fileno())
+            if before_rename is not None:
+                before_rename(name, final)
             try:
+                if final.exists():  # taken by another converter since the check above
+                    raise FileExistsError(final)
                 os.rename(self.tmp, final)
             except OSError:
+                if rename_failed is not None:
+                    rename_failed(name)
                 if final.exists():
                     continue
                 raise

@@ -92,8 +92,8 @@ class Catalog:
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
-                "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, data=excluded.data, "
-                "source=excluded.source, seen_at=excluded.seen_at",
+                "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
+                "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
                 rows,
             )
         self._cache.pop((system, entity), None)

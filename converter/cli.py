@@ -29,6 +29,7 @@ from .layouts import (
     templates_root,
 )
 from .pipeline import ConversionResult, convert_file
+from .project import forget_batch, history, init_project, status_report
 from .settings import load_settings
 
 app = typer.Typer(
@@ -109,6 +110,8 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "empty": "yellow",
             "rejected-rows": "yellow",
             "recorded": "green",
+            "already-processed": "green",
+            "refused": "red",
             "failed": "red",
         }[r.status]
         table.add_row(
@@ -156,6 +159,15 @@ def convert(
     config: ConfigOpt = None,
     encoding: EncodingOpt = None,
     date_order: DateOrderOpt = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Send every record, even those unchanged since last sent.")
+    ] = False,
+    initial_load: Annotated[
+        bool, typer.Option("--initial-load", help="First copy: let an export from the non-owner through.")
+    ] = False,
+    release_held: Annotated[
+        bool, typer.Option("--release-held", help="Send credit-limit changes held for review.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Convert export files into import files: one batch folder per file in the outbox."""
@@ -174,6 +186,9 @@ def convert(
         entity=entity,
         encoding=encoding,
         date_order=date_order.value if date_order else None,
+        full=full,
+        initial_load=initial_load,
+        release_held=release_held,
     )
     if json_out:
         print(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
@@ -212,6 +227,111 @@ def validate(
     else:
         _render(results, title="Validation (nothing written)")
     raise typer.Exit(_exit_code(results))
+
+
+@app.command()
+def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """What was sent, what Sage 50 (or BizOps) has confirmed, what is overdue, and drift."""
+    try:
+        report = status_report(load_settings(config))
+    except ConverterError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    t = Table(title=f"Sent and confirmed (ledger {report['ledger']})", title_justify="left")
+    for col in (
+        "Entity",
+        "Sent to",
+        "Sent",
+        "Confirmed",
+        f"Unconfirmed > {report['unconfirmed_days']} days",
+        "Drift",
+    ):
+        t.add_column(col, justify="left" if col in ("Entity", "Sent to") else "right")
+    for r in report["entities"]:
+        t.add_row(
+            r["entity"],
+            r["target"],
+            str(r["sent"]),
+            str(r["confirmed"]),
+            str(r["unconfirmed_overdue"]),
+            str(r["drift"]),
+        )
+    out.print(t)
+    for r in report["overdue"]:
+        out.print(
+            f"  unconfirmed: {r['entity']} {r['id']} (batch {r['batch']}, sent {r['sent_at'][:10]})",
+            markup=False,
+        )
+    for r in report["drift"]:
+        out.print(f"  drift: {r['entity']} {r['id']} differs in {', '.join(r['fields'])}", markup=False)
+    if not report["entities"]:
+        out.print("Nothing sent yet.")
+
+
+@app.command("history")
+def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Every input file processed: when, outcome, batch."""
+    _check_entity(entity)
+    try:
+        rows = history(load_settings(config), entity=entity)
+    except ConverterError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    t = Table(title="Files processed", title_justify="left")
+    for col in ("When", "File", "Entity", "Direction", "Outcome", "Batch"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(
+            r["processed_at"][:19],
+            r["file"],
+            r["entity"] or "",
+            r["direction"] or "",
+            r["outcome"],
+            r["batch"] or "-",
+        )
+    out.print(t)
+
+
+@app.command()
+def forget(
+    batch: Annotated[str, typer.Argument(help="Batch name, e.g. 20261125-141502-customers.")],
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Un-send a batch that was never loaded into the other system, so its records go again."""
+    try:
+        settings = load_settings(config)
+        result = forget_batch(
+            settings, batch, outbox=settings.resolve_path(settings.get("paths.outbox", "outbox"))
+        )
+    except ConverterError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    out.print(
+        f"Forgot batch {result['batch']}: {result['records']} record(s) will be sent again.", markup=False
+    )
+    if result["folder"]:
+        out.print(f"Its folder is kept as {result['folder']}; do not load it.", markup=False)
+
+
+@app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="Where to set up (default: here).")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented default config and the inbox and outbox folders."""
+    try:
+        created = init_project(folder, force=force)
+    except ConverterError as exc:
+        _fail(exc)
+    for path in created:
+        out.print(f"created {path}", markup=False)
 
 
 @templates_app.command("list")

@@ -168,8 +168,20 @@ def group_by_count(
     )
     n = n.where(n >= 1)
     first_n = n.groupby(run).transform("first").fillna(0).astype(int)
-    pos = run.groupby(run).cumcount()
-    sub = (pos // first_n.where(first_n > 0, 1 << 30)).astype(int)
+    run_size = run.groupby(run).transform("size")
+    sub = np.zeros(len(frame), dtype=int)
+    # Rare: one run holding several documents with the same key. Walk it, each document by its own count.
+    counts = n.to_numpy()
+    for r in run[(run_size > first_n) & (first_n > 0)].unique():
+        positions = np.flatnonzero((run == r).to_numpy())
+        i = part = 0
+        while i < len(positions):
+            c = counts[positions[i]]
+            step = int(c) if c == c and c >= 1 else len(positions) - i
+            sub[positions[i : i + step]] = part
+            i += step
+            part += 1
+    sub = pd.Series(sub, index=frame.index)
     label = key + "\x1e" + run.astype(str) + "." + sub.astype(str)
     issues: list[Issue] = []
     size = label.groupby(label).transform("size")

@@ -250,7 +250,8 @@ def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
     item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
     sku = source["SKU"].fillna("").astype(str)
     titles = sku.map(lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
-    titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
+    if "Description" in source.columns:
+        titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
     out.loc[damaged, "Item ID"] = item
     out.loc[damaged, "Description"] = (sku + " " + titles).str.strip()[damaged]
 
@@ -274,7 +275,10 @@ def _tax_rows(
     rows = _template_row(out, firsts, has_tax, ctx, "tax")
     if rows.empty:
         return rows
-    codes = source.loc[rows.index, spec.tax_code].fillna("").astype(str).str.strip()
+    if spec.tax_code in source.columns:
+        codes = source.loc[rows.index, spec.tax_code].fillna("").astype(str).str.strip()
+    else:
+        codes = pd.Series("", index=rows.index)
     table = ctx.settings.get("sage50.sales_tax") or {}
     agencies, accounts = [], []
     for row, code in codes.items():
@@ -457,7 +461,7 @@ def check_balance(frame: pd.DataFrame, labels: pd.Series, journal: Journal) -> l
     firsts = labels[~labels.duplicated()]
     first_row = pd.Series(firsts.index, index=firsts.to_numpy())
     for label, d in diff.items():
-        if header[label] is None or d == 0:
+        if pd.isna(header[label]) or d == 0:
             continue
         issues.append(
             Issue(

@@ -6,14 +6,15 @@ appears twice in one file is an error on the later rows (Sage IDs are case-insen
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .catalog import Catalog
 from .issues import Issue
 from .layouts import Layout, MapTemplate
+from .ledger import Ledger, fingerprint
 from .mapping import MapContext, apply_map, source_column_for
 from .settings import Settings
 from .transactions import Block
@@ -22,7 +23,12 @@ from .validation import check_target, normalise_source
 # What the catalog keeps of each master, per system: catalog field → layout field.
 CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
     ("bizops", "customers"): {"id": "CustomerID", "name": "Name", "terms_due_days": "TermsDueDays"},
-    ("sage50", "customers"): {"id": "Customer ID", "name": "Customer Name", "terms_due_days": "Due Days"},
+    ("sage50", "customers"): {
+        "id": "Customer ID",
+        "name": "Customer Name",
+        "terms_due_days": "Due Days",
+        "credit_limit": "Credit Limit",
+    },
     ("bizops", "vendors"): {"id": "VendorID", "name": "Name", "terms_due_days": "TermsDueDays"},
     ("sage50", "vendors"): {"id": "Vendor ID", "name": "Vendor Name", "terms_due_days": "Due Days"},
     ("bizops", "products"): {
@@ -60,16 +66,6 @@ def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple
     return list(zip(frame[spec["id"]].fillna("").astype(str), data, strict=True))
 
 
-def fingerprints(frame: pd.DataFrame) -> pd.Series:
-    """A short hash of each record's mapped fields, so the ledger can tell changed from same."""
-    if frame.empty:
-        return pd.Series(dtype=object)
-    joined = frame.iloc[:, 0].astype(str)
-    for name in frame.columns[1:]:
-        joined = joined + "\x1f" + frame[name].astype(str)
-    return joined.map(lambda s: hashlib.sha256(s.encode("utf-8")).hexdigest()[:16])
-
-
 def record_keys(frame: pd.DataFrame, layout: Layout) -> pd.Series:
     present = [k for k in layout.key if k in frame.columns]
     if not present:
@@ -81,16 +77,33 @@ def record_keys(frame: pd.DataFrame, layout: Layout) -> pd.Series:
 
 
 class MasterConverter:
-    """Converts blocks of master records, remembering keys across blocks."""
+    """Converts blocks of master records, remembering keys across blocks.
+
+    With a ledger, only records that are new or changed since they were last sent go out (all of
+    them with ``full``); on update a blank cell never overwrites a value sent before.
+    """
 
     def __init__(
-        self, *, source: Layout, target: Layout, template: MapTemplate, settings: Settings, date_order: str
+        self,
+        *,
+        source: Layout,
+        target: Layout,
+        template: MapTemplate,
+        settings: Settings,
+        date_order: str,
+        ledger: Ledger | None = None,
+        full: bool = False,
+        catalog: Catalog | None = None,
     ) -> None:
         self.source, self.target, self.template = source, target, template
         self.settings, self.date_order = settings, date_order
+        self.ledger, self.full, self.catalog = ledger, full, catalog
         self.seen: dict[str, int] = {}
         self.source_entries: list[tuple[str, dict[str, Any]]] = []
         self.target_entries: list[tuple[str, dict[str, Any]]] = []
+        self.staged: list[tuple[str, str, dict[str, str]]] = []
+        self.source_frames: list[pd.DataFrame] = []  # valid source rows, for credit limits
+        self.counts = {"created": 0, "updated": 0, "unchanged": 0}
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, found = normalise_source(frame, self.source, date_order=self.date_order)
@@ -111,12 +124,75 @@ class MasterConverter:
         reported = {(i.row, i.column) for i in issues if i.severity == "error"}
         issues += [i for i in found if i.severity != "error" or (i.row, i.column) not in reported]
         issues += self._duplicates(keys)
+        issues += self._credit_limit_drift(normal, keys)
         bad = sorted({i.row for i in issues if i.severity == "error" and i.row is not None})
         good = checked.drop(index=bad)
-        self.source_entries += catalog_entries(normal.drop(index=bad), self.source.system, self.source.entity)
+        valid = normal.drop(index=bad)
+        self.source_frames.append(valid)
+        self.source_entries += catalog_entries(valid, self.source.system, self.source.entity)
         self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
-        output = good.assign(__key__=keys.drop(index=bad), __fingerprint__=fingerprints(good))
-        return Block(output, bad, [], issues)
+        output, unchanged = self._changes(good, keys.drop(index=bad), issues)
+        return Block(output, bad, unchanged, issues)
+
+    def _changes(
+        self, good: pd.DataFrame, keys: pd.Series, issues: list[Issue]
+    ) -> tuple[pd.DataFrame, list[int]]:
+        """New and changed records (blanks filled from what was sent before); unchanged ones counted."""
+        records = good.to_dict("records")
+        earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
+        keep, unchanged = [], []
+        for row, key, data in zip(good.index, keys, records, strict=True):
+            prev = earlier.get(key.casefold())
+            if prev is not None:
+                kept = [f for f, v in data.items() if v == "" and prev.data.get(f)]
+                for f in kept:
+                    data[f] = prev.data[f]
+                fp = fingerprint(data)
+                if fp == prev.fingerprint and not self.full:
+                    unchanged.append(int(row))
+                    self.counts["unchanged"] += 1
+                    continue
+                self.counts["updated"] += 1
+                if kept:
+                    issues.append(
+                        Issue(
+                            int(row),
+                            None,
+                            "blank-kept",
+                            f"{key}: blank {', '.join(kept)} in the file; the values sent before are kept.",
+                            "info",
+                        )
+                    )
+            else:
+                fp = fingerprint(data)
+                self.counts["created"] += 1
+            self.staged.append((key, fp, data))
+            keep.append(int(row))
+        output = pd.DataFrame(
+            [records[good.index.get_loc(r)] for r in keep], index=keep, columns=good.columns
+        )
+        return output, unchanged
+
+    def _credit_limit_drift(self, normal: pd.DataFrame, keys: pd.Series) -> list[Issue]:
+        """BizOps customers whose credit limit differs from Sage's (which owns credit limits)."""
+        if self.catalog is None or self.source.system != "bizops" or "CreditLimit" not in normal.columns:
+            return []
+        known = self.catalog.entries("sage50", "customers")
+        out = []
+        for row, key, limit in zip(normal.index, keys, normal["CreditLimit"], strict=True):
+            sage = (known.get(key.casefold()) or {}).get("credit_limit", "")
+            if limit and sage and float(limit) != float(sage):
+                out.append(
+                    Issue(
+                        int(row),
+                        "CreditLimit",
+                        "credit-limit-drift",
+                        f"{key}: BizOps has credit limit {limit}, Sage 50 has {sage}. Sage 50 owns credit "
+                        "limits: convert its latest CUSTOMER.CSV to bring BizOps in line.",
+                        "warning",
+                    )
+                )
+        return out
 
     def _duplicates(self, keys: pd.Series) -> list[Issue]:
         folded = keys.str.casefold()  # Sage IDs are case-insensitive

@@ -20,6 +20,7 @@ import pandas as pd
 from . import __version__
 from .batches import Batch
 from .catalog import Catalog
+from .credit_limits import credit_limit_changes
 from .detection import Detection, detect
 from .documents import split_tail
 from .errors import (
@@ -27,16 +28,19 @@ from .errors import (
     ControlTotalsError,
     ConverterError,
     DetectionError,
+    OwnershipError,
     ReadError,
     TemplateError,
     UsageError,
 )
 from .issues import Issue, count_by_severity
 from .layouts import ENTITIES, Layout, MapTemplate, default_map_path, load_layout, load_map, templates_root
+from .ledger import Ledger
 from .mapping import output_fields
 from .masters import MasterConverter, catalog_entries
 from .reading import TableFile, open_table
 from .settings import Settings
+from .sync import confirm, ownership_key, ownership_mode
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
 from .writing import CsvWriter, format_for_target, import_writer
@@ -48,6 +52,7 @@ _ERROR_CODES = {
     TemplateError: "bad-template",
     ConfigError: "missing-setting",
     ControlTotalsError: "control-totals",
+    OwnershipError: "refused",
     UsageError: "usage",
 }
 
@@ -71,10 +76,12 @@ class ConversionResult:
     template: dict[str, str] | None = None
     sha256: str | None = None
     controls: dict[str, Any] | None = None
+    counts: dict[str, int] | None = None  # masters: created, updated, unchanged
+    credit_limits: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status in ("converted", "empty", "recorded")
+        return self.status in ("converted", "empty", "recorded", "already-processed")
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +99,8 @@ class ConversionResult:
             "template": self.template,
             "sha256": self.sha256,
             "controls": self.controls,
+            "counts": self.counts,
+            "credit_limits": self.credit_limits,
             "issues": [i.as_dict() for i in self.issues],
         }
 
@@ -155,7 +164,7 @@ class _Run:
     target: Layout
     fields: list[str]
     batch: Batch
-    writer: CsvWriter
+    writer: CsvWriter | None
     issues: list[Issue] = field(default_factory=list)
     rows_in: int = 0
     records_out: int = 0
@@ -166,7 +175,10 @@ class _Run:
     def emit(self, raw: pd.DataFrame, block: Block) -> None:
         """Write a converted block: good rows to the import file, rejected rows to rejects.csv."""
         output = block.output.drop(columns=[c for c in block.output.columns if c.startswith("__")])
-        self.writer.write(format_for_target(output, self.target))
+        if self.writer is None:  # credit limits only: the records themselves are not sent
+            output = output.iloc[0:0]
+        else:
+            self.writer.write(format_for_target(output, self.target))
         if block.bad_rows:
             self._reject(raw, block)
         self.rows_in += len(raw)
@@ -174,6 +186,11 @@ class _Run:
         self.rejected += len(block.bad_rows)
         self.skipped += len(block.skipped_rows)
         self.issues += block.issues
+
+    def close(self) -> None:
+        for writer in (self.writer, self.rejects):
+            if writer is not None:
+                writer.close()
 
     def _reject(self, raw: pd.DataFrame, block: Block) -> None:
         det = self.detection
@@ -207,10 +224,15 @@ def convert_file(
     date_order: str | None = None,
     now: dt.datetime | None = None,
     write: bool = True,
+    full: bool = False,
+    initial_load: bool = False,
+    release_held: bool = False,
 ) -> ConversionResult:
     """Convert one file into a batch under ``outbox``; never raises for bad input.
 
     With ``write=False`` every check runs but nothing is written (``bizops-sage50 validate``).
+    ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
+    non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
     """
     result = ConversionResult(input=str(path))
     try:
@@ -226,6 +248,9 @@ def convert_file(
             date_order=date_order,
             now=now,
             write=write,
+            full=full,
+            initial_load=initial_load,
+            release_held=release_held,
         )
     except (ConverterError, OSError) as exc:
         code = next((c for cls, c in _ERROR_CODES.items() if isinstance(exc, cls)), "io-error")
@@ -233,7 +258,11 @@ def convert_file(
         if isinstance(exc, OSError) and not isinstance(exc, ConverterError):
             text += " Check the file and folder permissions."
         result.issues.append(Issue(None, None, code, text, "error"))
-        result.status, result.outputs, result.batch = "failed", [], None
+        result.status, result.outputs, result.batch = (
+            ("refused" if isinstance(exc, OwnershipError) else "failed"),
+            [],
+            None,
+        )
     except Exception as exc:
         text = (
             f"{path.name}: the converter failed unexpectedly ({type(exc).__name__}: {exc}). Nothing was written; "
@@ -256,12 +285,18 @@ def _convert(
     date_order: str | None,
     now: dt.datetime | None,
     write: bool,
+    full: bool,
+    initial_load: bool,
+    release_held: bool,
 ) -> None:
     if to is not None and to not in OTHER:
         raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
     if entity is not None and entity not in ENTITIES:
         raise UsageError(f"Unknown entity {entity!r}; use one of: {', '.join(ENTITIES)}.")
     order = date_order or settings.date_order
+    ledger = Ledger.for_settings(settings) if write else None
+    if ledger is not None:
+        ledger.reconcile()  # settle what a crash left half-recorded
     table = open_table(path, encoding=encoding or settings.get("reading.encoding"))
     det = detect(
         table, entity=entity, source_system=OTHER[to] if to else None, site_columns=site_columns(settings)
@@ -274,6 +309,26 @@ def _convert(
     result.target_system = target_system
     template = resolve_map(settings, det.system, target_system, det.entity)
     result.template = {"id": template.id, "version": template.version, "path": str(template.path)}
+    template_key = f"{template.id}@{template.version}"
+    if ledger is not None and not full and result.sha256:
+        prior = ledger.seen_file(result.sha256, template_key)
+        if prior:
+            result.status = "already-processed"
+            result.issues.append(
+                Issue(
+                    None,
+                    None,
+                    "same-file",
+                    f"{path.name} (the same bytes, same template) was already processed on "
+                    f"{prior['processed_at'][:19]} as {prior['name']} (batch {prior['batch'] or 'none'}); "
+                    "nothing to do. Pass --full to convert it again.",
+                    "info",
+                )
+            )
+            return
+    mode = ownership_mode(det, settings, initial_load=initial_load)
+    if mode == "refuse":
+        _refuse(path, table, det, result, ledger=ledger, settings=settings, date_order=order)
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = output_fields(template, target)
@@ -285,19 +340,24 @@ def _convert(
             if (f.name in fields or f.name in extra) and (f.imports or target.system != "sage50")
         ]
     catalog = Catalog.for_settings(settings)
-    kw = dict(source=det.layout, target=target, template=template, settings=settings, date_order=order)
-    converter = TransactionConverter(**kw, catalog=catalog) if transaction else MasterConverter(**kw)
+    kw = dict(
+        source=det.layout,
+        target=target,
+        template=template,
+        settings=settings,
+        date_order=order,
+        ledger=ledger,
+        full=full,
+        catalog=catalog,
+    )
+    converter = TransactionConverter(**kw) if transaction else MasterConverter(**kw)
     chunk_rows = int(settings.get("reading.chunk_rows", 50_000))
+    credit_only = mode == "credit-limits"
+    key_frames: list[pd.DataFrame] = []
 
     with Batch(outbox, target_system=target_system, entity=det.entity, now=now, dry_run=not write) as batch:
-        run = _Run(
-            det,
-            target,
-            fields,
-            batch,
-            import_writer(batch.path(target.file_name), target, fields),
-            list(det.issues),
-        )
+        writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
+        run = _Run(det, target, fields, batch, writer, list(det.issues))
         try:
             carry, carry_issues = None, []
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
@@ -312,13 +372,13 @@ def _convert(
                     issues = [i for i in issues if i.row not in carry.index]
                     if frame.empty:
                         continue
+                    key_frames.append(frame)
                 run.emit(frame, converter.convert(frame, issues))
             if carry is not None and not carry.empty:
+                key_frames.append(carry)
                 run.emit(carry, converter.convert(carry, carry_issues))
         finally:
-            run.writer.close()
-            if run.rejects:
-                run.rejects.close()
+            run.close()
         result.rows_in, result.records_out, result.rejected, result.skipped = (
             run.rows_in,
             run.records_out,
@@ -328,6 +388,37 @@ def _convert(
         result.issues = sorted(run.issues, key=lambda i: (i.row or 0, i.column or ""))
         if transaction:
             _finish_transactions(converter, result, catalog)
+        else:
+            result.counts = dict(converter.counts)
+        frames = key_frames if transaction else converter.source_frames
+        confirmed, drifted = confirm(ledger, det, frames)
+        _report_confirmations(result, confirmed, drifted, det)
+        staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
+        outputs = [] if credit_only else [str(run.writer.path)]
+        if det.system == "sage50" and det.entity == "customers":
+            outputs += _credit_limits(
+                path,
+                batch,
+                converter,
+                result,
+                staged,
+                ledger=ledger,
+                settings=settings,
+                full=full,
+                release_held=release_held,
+            )
+        if credit_only:
+            result.records_out = (result.credit_limits or {}).get("sent", 0)
+            result.issues.append(
+                Issue(
+                    None,
+                    None,
+                    "credit-limits-only",
+                    f"BizOps owns customers (`ownership.customers`), so this Sage 50 customer list "
+                    f"yields only credit limits for BizOps ({result.records_out} to send).",
+                    "info",
+                )
+            )
         if run.rows_in == 0:
             result.status = "empty"
             result.issues.append(
@@ -343,13 +434,167 @@ def _convert(
         result.status = "rejected-rows" if run.rejected else "converted"
         if not write:
             return
-        outputs = [str(run.writer.path)] + ([str(run.rejects.path)] if run.rejects else [])
-        final = batch.commit(_manifest(path, result, run, template, outputs, table.encoding, now=batch.now))
+        if run.rejects:
+            outputs.append(str(run.rejects.path))
+        if not any(records for _, _, records in staged) and not run.rejects and not credit_only:
+            result.issues.append(
+                Issue(
+                    None,
+                    None,
+                    "nothing-new",
+                    "Nothing new or changed since the last batch; no batch was written "
+                    "(--full sends everything again).",
+                    "info",
+                )
+            )
+            _remember(ledger, path, result, template_key, batch=None)
+            return
+        manifest = _manifest(path, result, run, template, outputs, table.encoding, now=batch.now)
+
+        def stage(name: str, final: Path) -> None:
+            for entity_name, target_name, records in staged:
+                ledger.stage_batch(
+                    batch=name,
+                    path=final,
+                    direction=f"{det.system}-to-{target_system}",
+                    entity=entity_name,
+                    source=path.name,
+                    sha256=result.sha256,
+                    records=records,
+                    target=target_name,
+                )
+
+        final = batch.commit(
+            manifest,
+            before_rename=stage if ledger else None,
+            rename_failed=ledger.drop_batch if ledger else None,
+        )
+        if ledger is not None:
+            ledger.finish_batch(final.name)
         result.batch = final.name
         result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
-    if write and not transaction:
-        catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
-        catalog.record(target_system, target.entity, converter.target_entries, source=f"batch {result.batch}")
+    if write:
+        _remember(ledger, path, result, template_key, batch=result.batch)
+        if not transaction:
+            catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
+            if not credit_only:
+                catalog.record(
+                    target_system, target.entity, converter.target_entries, source=f"batch {result.batch}"
+                )
+
+
+def _remember(
+    ledger: Ledger | None, path: Path, result: ConversionResult, template_key: str, *, batch: str | None
+) -> None:
+    if ledger is not None and result.sha256:
+        ledger.record_file(
+            sha256=result.sha256,
+            template=template_key,
+            name=path.name,
+            size=path.stat().st_size,
+            entity=result.entity,
+            direction=f"{result.source_system}-to-{result.target_system}",
+            outcome=result.status,
+            batch=batch,
+        )
+
+
+def _report_confirmations(
+    result: ConversionResult, confirmed: int, drifted: list[tuple[str, list[str]]], det: Detection
+) -> None:
+    name = "Sage 50" if det.system == "sage50" else "BizOps"
+    if confirmed:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "confirmed",
+                f"{confirmed} {det.entity} sent to {name} earlier are in this export: confirmed.",
+                "info",
+            )
+        )
+    for rid, fields in drifted[:50]:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "drift",
+                f"{rid}: {name} now holds other values than were sent for {', '.join(fields)}.",
+                "warning",
+            )
+        )
+
+
+def _refuse(
+    path: Path,
+    table: TableFile,
+    det: Detection,
+    result: ConversionResult,
+    *,
+    ledger: Ledger | None,
+    settings: Settings,
+    date_order: str,
+) -> None:
+    """A non-owner's export is not converted; it still confirms what was sent to its system."""
+    frames = []
+    for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
+        frame = chunk.frame.set_axis(list(chunk.row_numbers))
+        frames.append(normalise_source(frame, det.layout, date_order=date_order)[0])
+        result.rows_in += len(frame)
+    confirmed, drifted = confirm(ledger, det, frames)
+    _report_confirmations(result, confirmed, drifted, det)
+    key = ownership_key(det, settings)
+    owner = "BizOps" if settings.get(key) == "bizops" else "Sage 50"
+    system = "Sage 50" if det.system == "sage50" else "BizOps"
+    raise OwnershipError(
+        f"{path.name} is a {system} export of {det.entity}, but {owner} is the system of record (`{key}`), so it was "
+        f"not converted{f' ({confirmed} records sent earlier were confirmed by it)' if confirmed else ''}. "
+        "For a one-time copy use --initial-load; to change the owner, set the config key."
+    )
+
+
+def _credit_limits(
+    path: Path,
+    batch: Batch,
+    converter: MasterConverter,
+    result: ConversionResult,
+    staged: list,
+    *,
+    ledger: Ledger | None,
+    settings: Settings,
+    full: bool,
+    release_held: bool,
+) -> list[str]:
+    """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list."""
+    frames = [f for f in converter.source_frames if not f.empty]
+    if not frames:
+        return []
+    exported = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    limits = credit_limit_changes(
+        pd.concat(frames),
+        ledger=ledger,
+        settings=settings,
+        source_file=path.name,
+        exported_at=exported,
+        full=full,
+        release_held=release_held,
+    )
+    result.issues += limits.issues
+    outputs = []
+    layout = load_layout("bizops", "credit_limits")
+    if not limits.send.empty:
+        writer = import_writer(batch.path(layout.file_name), layout, layout.field_names)
+        writer.write(limits.send)
+        writer.close()
+        outputs.append(str(writer.path))
+        staged.append(("credit_limits", "bizops", limits.staged))
+    if not limits.held.empty:
+        held = import_writer(batch.path("held-credit-limits.csv"), layout, layout.field_names)
+        held.write(limits.held)
+        held.close()
+        outputs.append(str(held.path))
+    result.credit_limits = {"sent": len(limits.send), "held": len(limits.held), "unchanged": limits.unchanged}
+    return outputs
 
 
 def _finish_transactions(converter: TransactionConverter, result: ConversionResult, catalog: Catalog) -> None:

@@ -30,6 +30,13 @@ DEFAULTS: dict[str, Any] = {
         "item_tax_types": {"taxable": "1", "exempt": "2"},
     },
     "maps": {},  # maps.<direction>.<entity> = "path/to/site-copy.json"
+    # The system of record of each table; transactions are created in one system (a per-entity
+    # key such as invoices = "sage50" overrides `transactions`).
+    "ownership": {"customers": "bizops", "products": "bizops", "vendors": "sage50", "transactions": "bizops"},
+    # A credit-limit change above either threshold is held for review instead of sent.
+    "credit_limits": {"hold_above_percent": 50, "hold_above_amount": 10_000},
+    "checks": {"unknown_references": "error"},
+    "status": {"unconfirmed_days": 7},
 }
 
 DATE_ORDERS = ("mdy", "dmy", "ymd")
@@ -116,6 +123,11 @@ def load_settings(
     order = settings.date_order
     if order not in DATE_ORDERS:
         raise ConfigError(f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}.")
+    for key, owner in (settings.get("ownership") or {}).items():
+        if owner not in ("bizops", "sage50"):
+            raise ConfigError(f'`ownership.{key}` is {owner!r}; use "bizops" or "sage50".')
+    if settings.get("checks.unknown_references") not in ("error", "warning"):
+        raise ConfigError('`checks.unknown_references` must be "error" or "warning".')
     chunk = settings.get("reading.chunk_rows")
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
         raise ConfigError(

@@ -37,6 +37,8 @@ from .journals import (
     split_sage,
 )
 from .layouts import Layout, MapTemplate
+from .ledger import Ledger
+from .ledger import fingerprint as ledger_fingerprint
 from .mapping import MapContext, apply_map, source_column_for
 from .settings import Settings
 from .validation import check_target, normalise_source
@@ -140,12 +142,13 @@ def reference_issues(
     catalog: Catalog,
     system: str,
     severity: str,
-    row_of: pd.Series | None = None,
+    columns: dict[str, str] | None = None,
 ) -> tuple[list[Issue], list[str]]:
     """Every ID a document uses must be known in the target system: one issue per document and ID.
 
-    ``checks`` holds (column, catalog entity, what). Returns the issues and the entities that could
-    not be checked because nothing is known of them yet.
+    ``checks`` holds (column, catalog entity, what); ``columns`` names, per target column, the
+    input column a person should fix. Returns the issues and the entities that could not be
+    checked because nothing is known of them yet.
     """
     issues: list[Issue] = []
     unchecked: list[str] = []
@@ -172,7 +175,7 @@ def reference_issues(
             issues.append(
                 Issue(
                     row,
-                    column,
+                    (columns or {}).get(column, column),
                     "unknown-reference",
                     f"{what} {value!r} is not known in {name}. Send or export the {entity} list first "
                     "(references are checked against what the converter has seen); "
@@ -211,12 +214,18 @@ class TransactionConverter:
         settings: Settings,
         catalog: Catalog,
         date_order: str,
+        ledger: Ledger | None = None,
+        full: bool = False,
     ) -> None:
         self.source, self.target, self.template = source, target, template
         self.settings, self.catalog, self.date_order = settings, catalog, date_order
         self.controls = Controls()
         self.unchecked: set[str] = set()
         self.severity = str(settings.get("checks.unknown_references", "error"))
+        self.ledger = ledger
+        self.full = full
+        self.staged: list[tuple[str, str, dict[str, str]]] = []
+        self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, issues = normalise_source(frame, self.source, date_order=self.date_order)
@@ -224,11 +233,106 @@ class TransactionConverter:
         labels, found = labels_for(normal, self.source)
         issues += found + header_conflicts(normal, labels, self.source)
         if self.source.system == "bizops":
+            issues += self._split_across_chunks(normal, labels)
+        if self.source.system == "bizops":
             return self._from_bizops(normal, labels, issues)
         return self._from_sage(normal, labels, issues)
 
-    def _check_target(self, frame: pd.DataFrame) -> list[Issue]:
-        """The target system's rules (IDs, lengths, characters) on the output, fixed in place."""
+    def _split_across_chunks(self, normal: pd.DataFrame, labels: pd.Series) -> list[Issue]:
+        """A BizOps document whose rows come back after other documents, in a later chunk."""
+        spec = BIZOPS_DOCS[self.source.entity]
+        firsts = normal[~labels.duplicated()]
+        keys = firsts[spec.key[0]].fillna("").astype(str)
+        for name in spec.key[1:]:
+            keys = keys + " / " + firsts[name].fillna("").astype(str)
+        issues, new = [], {}
+        for row, key in keys.items():
+            if key in self.emitted:  # within this block, group_by_key reports it already
+                issues.append(
+                    Issue(
+                        int(row),
+                        spec.key[0],
+                        "split-document",
+                        f"Rows of document {key!r} are not together (it started on row {self.emitted[key]}); "
+                        "put all rows of a document one after another.",
+                        "error",
+                    )
+                )
+            else:
+                new.setdefault(key, int(row))
+        self.emitted.update(new)
+        return issues
+
+    def _document_keys(self, output: pd.DataFrame) -> pd.Series:
+        if self.target.system == "sage50":
+            journal = JOURNALS[self.target.entity]
+            cols = (journal.partner, journal.number)
+        else:
+            cols = BIZOPS_DOCS[self.target.entity].key
+        key = output[cols[0]].astype(str)
+        for c in cols[1:]:
+            key = key + "|" + output[c].astype(str)
+        return key
+
+    def _sent_once(
+        self, output: pd.DataFrame, issues: list[Issue]
+    ) -> tuple[pd.DataFrame, set[str], set[str]]:
+        """A document already sent is skipped; one sent before with other content is an error.
+
+        Returns the output without those documents, and the labels of duplicates and changed ones.
+        """
+        if output.empty or self.ledger is None:
+            return output, set(), set()
+        fields = [c for c in output.columns if not c.startswith("__")]
+        keys = self._document_keys(output)
+        firsts = ~output[DOC].duplicated()
+        doc_key = dict(zip(output[DOC][firsts], keys[firsts], strict=True))
+        earlier = self.ledger.sent(self.target.entity, self.target.system, doc_key.values())
+        duplicates: set[str] = set()
+        changed: set[str] = set()
+        target = "Sage 50" if self.target.system == "sage50" else "BizOps"
+        for label, group in output.groupby(DOC, sort=False):
+            key = doc_key[label]
+            data = {f: " | ".join(group[f].astype(str)) for f in fields}
+            fingerprint = ledger_fingerprint(data)
+            prev = earlier.get(key.casefold())
+            if prev is None or self.full:
+                self.staged.append((key, fingerprint, data))
+                continue
+            row = int(group.index[0])
+            if prev.fingerprint == fingerprint:
+                duplicates.add(label)
+                issues.append(
+                    Issue(
+                        row,
+                        None,
+                        "duplicate-document",
+                        f"{key.replace('|', ' ')} was already sent to {target} on {prev.sent_at[:10]} in batch "
+                        f"{prev.batch}; skipped.",
+                        "info",
+                    )
+                )
+                continue
+            diff = [f for f in fields if prev.data.get(f) != data[f]]
+            changed.add(label)
+            issues.append(
+                Issue(
+                    row,
+                    None,
+                    "changed-after-send",
+                    f"{key.replace('|', ' ')} was already sent to {target} on {prev.sent_at[:10]} in batch "
+                    f"{prev.batch}; changed fields: {', '.join(diff)}. {target} would reject or duplicate it: "
+                    "correct it there, or `bizops-sage50 forget` that batch if it was never loaded.",
+                    "error",
+                )
+            )
+        return output[~output[DOC].isin(duplicates | changed)], duplicates, changed
+
+    def _check_target(self, frame: pd.DataFrame, issues: list[Issue]) -> list[Issue]:
+        """The target system's rules (IDs, lengths, characters) on the output, fixed in place.
+
+        Rows already in error are not reported again: their document is rejected anyway.
+        """
         cols = [c for c in frame.columns if not c.startswith("__")]
         if frame.empty:
             return []
@@ -237,7 +341,8 @@ class TransactionConverter:
             frame[cols], self.target, source_columns=source_column_for(self.template), keys=keys
         )
         frame[cols] = checked
-        return found
+        in_error = {i.row for i in issues if i.severity == "error"}
+        return [i for i in found if i.severity != "error" or i.row not in in_error]
 
     # ---------------------------------------------------------------- BizOps -> Sage
     def _from_bizops(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
@@ -264,14 +369,20 @@ class TransactionConverter:
             else mapped.iloc[0:0].assign(**{DOC: "", KIND: ""})
         )
         issues += bctx.issues
-        issues += self._check_target(built)
-        refs, unchecked = reference_issues(built, SAGE_REFS, self.catalog, "sage50", self.severity)
+        issues += self._check_target(built, issues)
+        refs, unchecked = reference_issues(
+            built, SAGE_REFS, self.catalog, "sage50", self.severity, source_column_for(self.template)
+        )
         issues += refs
         self.unchecked.update(unchecked)
         rejected = [r for r in rows_of_bad_documents(labels, issues) if r not in skipped]
         good_docs = set(labels[keep & ~normal.index.isin(rejected)])
-        sent = normal[normal.index.isin(labels.index[labels.isin(good_docs)])]
         output = built[built[DOC].isin(good_docs)] if not built.empty else built
+        output, duplicates, changed = self._sent_once(output, issues)
+        skipped += [int(r) for r in labels.index[labels.isin(duplicates)]]
+        rejected += [int(r) for r in labels.index[labels.isin(changed)]]
+        good_docs -= duplicates | changed
+        sent = normal[normal.index.isin(labels.index[labels.isin(good_docs)])]
         self._controls_bizops_in(sent, labels, spec)
         self._controls_sage_out(output)
         return Block(output, rejected, skipped, issues)
@@ -333,17 +444,23 @@ class TransactionConverter:
         issues += ctx.issues
         _finish_bizops(mapped, extras, spec, self.target)
         mapped[DOC] = extras[DOC]
-        issues += self._check_target(mapped)
-        refs, unchecked = reference_issues(mapped, BIZOPS_REFS, self.catalog, "bizops", self.severity)
+        issues += self._check_target(mapped, issues)
+        refs, unchecked = reference_issues(
+            mapped, BIZOPS_REFS, self.catalog, "bizops", self.severity, source_column_for(self.template)
+        )
         issues += refs
         self.unchecked.update(unchecked)
         rejected = rows_of_bad_documents(labels, issues)
         good_docs = set(labels[keep & ~normal.index.isin(rejected)])
         output = mapped[mapped[DOC].isin(good_docs)]
+        output, duplicates, changed = self._sent_once(output, issues)
+        skipped = [int(r) for r in labels.index[labels.isin(duplicates)]]
+        rejected += [int(r) for r in labels.index[labels.isin(changed)]]
+        good_docs -= duplicates | changed
         sent = normal[labels.isin(good_docs).to_numpy()]
         self._controls_sage_in(sent, labels[sent.index], journal)
         self._controls_bizops_out(output, spec)
-        return Block(output, rejected, [], issues)
+        return Block(output, rejected, skipped, issues)
 
     def _controls_sage_in(self, sent: pd.DataFrame, labels: pd.Series, journal) -> None:
         if sent.empty:

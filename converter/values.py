@@ -111,7 +111,7 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
     # -0.00 is written 0.00
     rounded = rounded.where(rounded != 0, 0.0)
     fmt = f"{{:.{decimals}f}}"
-    out = rounded.map(lambda v: "" if v != v else fmt.format(v))
+    out = rounded.map(lambda v: "" if v != v else fmt.format(v)).astype(object)
     if min_decimals is not None and min_decimals < decimals:
         trimmed = out.str.replace(r"0+$", "", regex=True).str.replace(r"\.$", "", regex=True)
         need = min_decimals

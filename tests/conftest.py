@@ -12,6 +12,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parent.parent / "samples"
 
 
+@pytest.fixture(autouse=True)
+def _own_working_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder, so no test sees another's ledger or outbox."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES

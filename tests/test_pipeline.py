@@ -12,6 +12,8 @@ from tests.conftest import rcc
 
 
 def convert(path, outbox, **kw):
+    # These tests are about conversion; ownership has its own tests (test_ledger.py).
+    kw.setdefault("initial_load", True)
     return convert_file(
         path,
         settings=kw.pop("settings", None) or load_settings(None, cwd=outbox.parent),

@@ -152,10 +152,14 @@ def _round_trip(src: str, entity: str, rows: list[dict[str, str]], columns: list
         # Sage files are read as Windows-1252 explicitly: a few byte pairs are valid UTF-8 too
         # ('Â\xa0'), which auto-detection cannot tell apart; detection has its own tests.
         enc = {"sage50": "cp1252", "bizops": None}
-        there = convert_file(src_file, settings=cfg, outbox=tmp / "a", encoding=enc[src])
+        there = convert_file(src_file, settings=cfg, outbox=tmp / "a", encoding=enc[src], initial_load=True)
         assert there.status == "converted", [i for i in there.issues if i.severity != "info"]
         back = convert_file(
-            Path(there.outputs[0]), settings=cfg, outbox=tmp / "b", encoding=enc[there.target_system]
+            Path(there.outputs[0]),
+            settings=cfg,
+            outbox=tmp / "b",
+            encoding=enc[there.target_system],
+            initial_load=True,
         )
         assert back.status == "converted", [i for i in back.issues if i.severity != "info"]
         assert back.target_system == src

@@ -1,0 +1,87 @@
+"""Credit limits flow from Sage 50 to BizOps, always: Sage keeps the receivables.
+
+A Sage customer list yields ``credit_limits.csv`` for BizOps with the customers whose limit or
+status changed since the last one sent (all of them the first time). A change above the
+threshold (``[credit_limits] hold_above_percent`` / ``hold_above_amount``; 50 % or 10,000 by
+default) is held for review rather than sent; ``--release-held`` sends it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .issues import Issue
+from .ledger import Ledger, fingerprint
+from .settings import Settings
+
+COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
+
+
+@dataclass
+class CreditLimits:
+    send: pd.DataFrame
+    held: pd.DataFrame
+    unchanged: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    staged: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+def credit_limit_changes(
+    customers: pd.DataFrame,
+    *,
+    ledger: Ledger | None,
+    settings: Settings,
+    source_file: str,
+    exported_at: dt.datetime,
+    full: bool = False,
+    release_held: bool = False,
+) -> CreditLimits:
+    """From valid Sage customer rows (canonical values, index = row numbers), what to send."""
+    frame = pd.DataFrame(
+        {
+            "CustomerID": customers["Customer ID"],
+            "CreditLimit": customers["Credit Limit"] if "Credit Limit" in customers.columns else "",
+            "CreditStatus": customers["Credit Status"] if "Credit Status" in customers.columns else "",
+        },
+        index=customers.index,
+    ).fillna("")
+    earlier = ledger.sent("credit_limits", "bizops", frame["CustomerID"]) if ledger else {}
+    pct = float(settings.get("credit_limits.hold_above_percent", 50))
+    amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
+    result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0])
+    send, held = [], []
+    for row, rec in frame.iterrows():
+        data = {"CreditLimit": rec["CreditLimit"], "CreditStatus": rec["CreditStatus"]}
+        fp = fingerprint(data)
+        prev = earlier.get(str(rec["CustomerID"]).casefold())
+        if prev is not None and prev.fingerprint == fp and not full:
+            result.unchanged += 1
+            continue
+        if prev is not None and not release_held:
+            old = float(prev.data.get("CreditLimit") or 0)
+            new = float(rec["CreditLimit"] or 0)
+            change = abs(new - old)
+            share = change / abs(old) * 100 if old else (float("inf") if change else 0.0)
+            if change > amount or share > pct:
+                held.append(row)
+                result.issues.append(
+                    Issue(
+                        int(row),
+                        "Credit Limit",
+                        "credit-limit-held",
+                        f"{rec['CustomerID']}: credit limit {old:.2f} → {new:.2f} is a change above "
+                        f"{pct:g} % or {amount:,.0f}; held for review (held-credit-limits.csv). Send it "
+                        "with --release-held once checked.",
+                        "warning",
+                    )
+                )
+                continue
+        send.append(row)
+        result.staged.append((str(rec["CustomerID"]), fp, data))
+    stamp = exported_at.isoformat(timespec="seconds")
+    result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
+    result.held = frame.loc[held].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
+    return result

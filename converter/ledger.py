@@ -1,0 +1,325 @@
+"""The sync ledger: what was processed and sent, so nothing is ever entered twice.
+
+One SQLite file (``.bizops-sage50/ledger.db`` beside the config, shared with the catalog), WAL mode,
+every write in one transaction, safe for two processes at once. It records:
+
+- every input file processed (SHA-256, name, size, time, template id and version, outcome, batch);
+- every record sent, per entity and target: natural key, fingerprint of its mapped fields, the
+  mapped values (to fill blanks and to name changed fields), batch, time, and whether a later
+  export of the target system confirmed it;
+- every batch, written in two steps so that a crash between writing a batch and recording it
+  neither loses nor duplicates anything: records are staged as *pending* before the batch folder
+  is renamed into place, and marked *recorded* after. ``reconcile`` settles pending batches on the
+  next run: kept if the folder exists, dropped if it does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .catalog import connect, ledger_path
+from .settings import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT NOT NULL, template TEXT NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,
+    processed_at TEXT NOT NULL, entity TEXT, direction TEXT, outcome TEXT NOT NULL, batch TEXT,
+    PRIMARY KEY (sha256, template)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch TEXT PRIMARY KEY, path TEXT NOT NULL, direction TEXT NOT NULL, entity TEXT NOT NULL,
+    source TEXT, sha256 TEXT, created_at TEXT NOT NULL,
+    state TEXT NOT NULL            -- pending | recorded | forgotten
+);
+CREATE TABLE IF NOT EXISTS sent (
+    entity TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL, data TEXT NOT NULL, batch TEXT NOT NULL, sent_at TEXT NOT NULL,
+    confirmed_at TEXT, previous TEXT,   -- previous: the row this one replaced (for forget)
+    drift TEXT,                          -- fields a later export of the target showed with other values
+    PRIMARY KEY (entity, target, key)
+);
+CREATE INDEX IF NOT EXISTS sent_batch ON sent(batch);
+"""
+
+
+def fingerprint(data: dict[str, Any]) -> str:
+    """A short, stable hash of a record's mapped fields, so the ledger can tell changed from same."""
+    joined = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(data.items()))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def now_iso() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    entity: str
+    target: str
+    key: str
+    id: str
+    fingerprint: str
+    data: dict[str, Any]
+    batch: str
+    sent_at: str
+    confirmed_at: str | None
+
+
+class Ledger:
+    """Durable memory of files, batches and records sent."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Ledger:
+        return cls(ledger_path(settings))
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = connect(self.path)
+            self._conn.executescript(SCHEMA)
+        return self._conn
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ------------------------------------------------------------------ files
+    def seen_file(self, sha256: str, template: str) -> dict[str, Any] | None:
+        """The earlier successful processing of the same bytes with the same template, if any."""
+        if not self.exists():
+            return None
+        row = self.conn.execute(
+            "SELECT name, processed_at, outcome, batch FROM files WHERE sha256=? AND template=? "
+            "AND outcome IN ('converted', 'recorded', 'empty')",  # a file with rejected rows may be retried
+            (sha256, template),
+        ).fetchone()
+        return dict(zip(("name", "processed_at", "outcome", "batch"), row, strict=True)) if row else None
+
+    def record_file(
+        self,
+        *,
+        sha256: str,
+        template: str,
+        name: str,
+        size: int,
+        entity: str | None,
+        direction: str | None,
+        outcome: str,
+        batch: str | None,
+    ) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(sha256, template) DO UPDATE SET "
+                "name=excluded.name, processed_at=excluded.processed_at, outcome=excluded.outcome, batch=excluded.batch",
+                (sha256, template, name, size, now_iso(), entity, direction, outcome, batch),
+            )
+
+    # ------------------------------------------------------------------ sent records
+    def sent(self, entity: str, target: str, keys: Iterable[str]) -> dict[str, SentRecord]:
+        """Records sent earlier under these keys (case-folded), live ones only."""
+        if not self.exists():
+            return {}
+        folded = list(dict.fromkeys(k.casefold() for k in keys))
+        out: dict[str, SentRecord] = {}
+        for i in range(0, len(folded), 500):
+            part = folded[i : i + 500]
+            marks = ",".join("?" * len(part))
+            cur = self.conn.execute(
+                f"SELECT s.key, s.id, s.fingerprint, s.data, s.batch, s.sent_at, s.confirmed_at FROM sent s "
+                f"JOIN batches b ON b.batch = s.batch WHERE b.state != 'forgotten' "
+                f"AND s.entity=? AND s.target=? AND s.key IN ({marks})",
+                (entity, target, *part),
+            )
+            for key, rid, fp, data, batch, sent_at, confirmed in cur:
+                out[key] = SentRecord(
+                    entity, target, key, rid, fp, json.loads(data), batch, sent_at, confirmed
+                )
+        return out
+
+    def stage_batch(
+        self,
+        *,
+        batch: str,
+        path: Path,
+        direction: str,
+        entity: str,
+        source: str,
+        sha256: str | None,
+        records: list[tuple[str, str, dict[str, Any]]],
+        target: str,
+    ) -> None:
+        """Step 1 of 2, before the batch folder appears: the batch and its records, pending."""
+        ts = now_iso()
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute(
+                "INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?,?, 'pending')",
+                (batch, str(path), direction, entity, source, sha256, ts),
+            )
+            for rid, fp, data in records:
+                key = rid.casefold()
+                prev = self.conn.execute(
+                    "SELECT fingerprint, data, batch, sent_at, confirmed_at, previous FROM sent "
+                    "WHERE entity=? AND target=? AND key=?",
+                    (entity, target, key),
+                ).fetchone()
+                previous = json.dumps(prev) if prev else None
+                self.conn.execute(
+                    "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
+                    "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
+                    "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
+                    (entity, target, key, rid, fp, json.dumps(data, ensure_ascii=False), batch, ts, previous),
+                )
+
+    def finish_batch(self, batch: str) -> None:
+        """Step 2 of 2, after the batch folder is in place."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE batches SET state='recorded' WHERE batch=? AND state='pending'", (batch,)
+            )
+
+    def drop_batch(self, batch: str) -> int:
+        """Undo a batch's records (never loaded, or never written): earlier versions come back."""
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            rows = self.conn.execute(
+                "SELECT entity, target, key, previous FROM sent WHERE batch=?", (batch,)
+            ).fetchall()
+            for entity, target, key, previous in rows:
+                if previous:
+                    fp, data, pbatch, sent_at, confirmed, older = json.loads(previous)
+                    self.conn.execute(
+                        "UPDATE sent SET fingerprint=?, data=?, batch=?, sent_at=?, confirmed_at=?, previous=? "
+                        "WHERE entity=? AND target=? AND key=?",
+                        (fp, data, pbatch, sent_at, confirmed, older, entity, target, key),
+                    )
+                else:
+                    self.conn.execute(
+                        "DELETE FROM sent WHERE entity=? AND target=? AND key=?", (entity, target, key)
+                    )
+            self.conn.execute("UPDATE batches SET state='forgotten' WHERE batch=?", (batch,))
+        return len(rows)
+
+    def reconcile(self) -> list[str]:
+        """Settle batches left pending by a crash: keep those whose folder exists, drop the rest."""
+        if not self.exists():
+            return []
+        settled = []
+        for batch, path in self.conn.execute(
+            "SELECT batch, path FROM batches WHERE state='pending'"
+        ).fetchall():
+            if Path(path).is_dir():
+                self.finish_batch(batch)
+            else:
+                self.drop_batch(batch)
+            settled.append(batch)
+        return settled
+
+    def batch(self, name: str) -> dict[str, Any] | None:
+        if not self.exists():
+            return None
+        row = self.conn.execute(
+            "SELECT batch, path, direction, entity, source, sha256, created_at, state FROM batches "
+            "WHERE batch=?",
+            (name,),
+        ).fetchone()
+        keys = ("batch", "path", "direction", "entity", "source", "sha256", "created_at", "state")
+        return dict(zip(keys, row, strict=True)) if row else None
+
+    # ------------------------------------------------------------------ confirmations
+    def confirm(
+        self, entity: str, target: str, seen: dict[str, dict[str, str] | None]
+    ) -> tuple[int, list[tuple[str, list[str]]]]:
+        """An export of ``target`` holds these records (case-folded key → its values, or None).
+
+        Marks the records sent earlier as confirmed, and notes fields whose values differ (drift).
+        Returns the number newly confirmed and the drifted (ID, fields).
+        """
+        if not self.exists() or not seen:
+            return 0, []
+        sent = self.sent(entity, target, seen.keys())
+        ts = now_iso()
+        confirmed, drifted = 0, []
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for key, record in sent.items():
+                values = seen.get(key) or {}
+                fields = [f for f, v in record.data.items() if f in values and values[f] != v]
+                if fields:
+                    drifted.append((record.id, fields))
+                self.conn.execute(
+                    "UPDATE sent SET confirmed_at=COALESCE(confirmed_at, ?), drift=? WHERE entity=? AND target=? AND key=?",
+                    (ts, json.dumps(fields) if fields else None, entity, target, key),
+                )
+                confirmed += record.confirmed_at is None
+        return confirmed, drifted
+
+    # ------------------------------------------------------------------ reports
+    def history(self, entity: str | None = None) -> list[dict[str, Any]]:
+        if not self.exists():
+            return []
+        sql = (
+            "SELECT f.processed_at, f.name, f.entity, f.direction, f.outcome, f.batch, f.sha256, f.template "
+            "FROM files f" + (" WHERE f.entity=?" if entity else "") + " ORDER BY f.processed_at, f.name"
+        )
+        keys = ("processed_at", "file", "entity", "direction", "outcome", "batch", "sha256", "template")
+        return [
+            dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql, (entity,) if entity else ())
+        ]
+
+    def status(self, *, unconfirmed_days: int) -> list[dict[str, Any]]:
+        if not self.exists():
+            return []
+        cutoff = (dt.datetime.now().astimezone() - dt.timedelta(days=unconfirmed_days)).isoformat(
+            timespec="seconds"
+        )
+        rows = self.conn.execute(
+            "SELECT s.entity, s.target, COUNT(*), SUM(s.confirmed_at IS NOT NULL), "
+            "SUM(s.confirmed_at IS NULL AND s.sent_at < ?), SUM(s.drift IS NOT NULL) FROM sent s JOIN batches b ON b.batch = s.batch "
+            "WHERE b.state = 'recorded' GROUP BY s.entity, s.target ORDER BY s.entity, s.target",
+            (cutoff,),
+        ).fetchall()
+        keys = ("entity", "target", "sent", "confirmed", "unconfirmed_overdue", "drift")
+        return [
+            dict(zip(keys, (e, t, int(n), int(c or 0), int(o or 0), int(d or 0)), strict=True))
+            for e, t, n, c, o, d in rows
+        ]
+
+    def drift(self, limit: int = 50) -> list[dict[str, Any]]:
+        if not self.exists():
+            return []
+        rows = self.conn.execute(
+            "SELECT entity, target, id, drift FROM sent WHERE drift IS NOT NULL ORDER BY entity, id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{"entity": e, "target": t, "id": i, "fields": json.loads(d)} for e, t, i, d in rows]
+
+    def overdue(self, *, unconfirmed_days: int, limit: int = 50) -> list[dict[str, Any]]:
+        if not self.exists():
+            return []
+        cutoff = (dt.datetime.now().astimezone() - dt.timedelta(days=unconfirmed_days)).isoformat(
+            timespec="seconds"
+        )
+        rows = self.conn.execute(
+            "SELECT s.entity, s.target, s.id, s.batch, s.sent_at FROM sent s JOIN batches b ON b.batch = s.batch "
+            "WHERE b.state = 'recorded' AND s.confirmed_at IS NULL AND s.sent_at < ? ORDER BY s.sent_at LIMIT ?",
+            (cutoff, limit),
+        ).fetchall()
+        keys = ("entity", "target", "id", "batch", "sent_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]

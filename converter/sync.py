@@ -1,0 +1,77 @@
+"""System of record and closing the loop: which exports may flow, and what they confirm.
+
+Each table has one owner (``[ownership]``: customers and products BizOps, vendors Sage 50 by
+default), and transactions are created in one system (``transactions``, or a per-entity key such
+as ``invoices = "sage50"``). An export from the non-owner is refused, except under
+``--initial-load`` (the first copy) and except the Sage customer list, which always yields credit
+limits for BizOps. Every export read, refused or not, confirms the records sent to its system
+earlier and notes drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .detection import Detection
+from .documents import BIZOPS_DOCS
+from .journals import JOURNALS
+from .ledger import Ledger
+from .settings import Settings
+
+
+def ownership_key(det: Detection, settings: Settings) -> str:
+    if det.layout.kind == "transaction":
+        return (
+            f"ownership.{det.entity}" if settings.get(f"ownership.{det.entity}") else "ownership.transactions"
+        )
+    return f"ownership.{det.entity}"
+
+
+def ownership_mode(det: Detection, settings: Settings, *, initial_load: bool) -> str:
+    """``convert``, ``credit-limits`` (a Sage customer list while BizOps owns customers) or ``refuse``."""
+    owner = settings.get(ownership_key(det, settings))
+    if owner is None or det.system == owner or initial_load:
+        return "convert"
+    if det.system == "sage50" and det.entity == "customers":
+        return "credit-limits"
+    return "refuse"
+
+
+def export_keys(frame: pd.DataFrame, det: Detection) -> pd.Series:
+    """The key each row's record (or document) was sent under, in the export's own names."""
+    if det.layout.kind == "transaction":
+        cols = (
+            (JOURNALS[det.entity].partner, JOURNALS[det.entity].number)
+            if det.system == "sage50"
+            else BIZOPS_DOCS[det.entity].key
+        )
+    else:
+        cols = det.layout.key
+    key = frame[cols[0]].fillna("").astype(str)
+    for c in cols[1:]:
+        key = key + "|" + frame[c].fillna("").astype(str)
+    return key
+
+
+def seen_in_export(frames: list[pd.DataFrame], det: Detection) -> dict[str, dict[str, Any] | None]:
+    """Case-folded key → the record's values (tables) or None (documents), for ``Ledger.confirm``."""
+    seen: dict[str, dict[str, Any] | None] = {}
+    for frame in frames:
+        if frame.empty:
+            continue
+        keys = export_keys(frame, det)
+        if det.layout.kind == "transaction":
+            seen.update(dict.fromkeys(keys.str.casefold()))
+        else:
+            seen.update(zip(keys.str.casefold(), frame.to_dict("records"), strict=True))
+    return seen
+
+
+def confirm(
+    ledger: Ledger | None, det: Detection, frames: list[pd.DataFrame]
+) -> tuple[int, list[tuple[str, list[str]]]]:
+    if ledger is None:
+        return 0, []
+    return ledger.confirm(det.entity, det.system, seen_in_export(frames, det))
