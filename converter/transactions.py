@@ -10,6 +10,7 @@ fails and nothing reaches the outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,6 @@ from .ledger import fingerprint as ledger_fingerprint
 from .mapping import MapContext, apply_map, source_column_for
 from .settings import Settings
 from .validation import check_target, normalise_source
-from .values import format_numbers
 
 
 @dataclass
@@ -100,6 +100,29 @@ def _skips(normal: pd.DataFrame, labels: pd.Series, entity: str) -> tuple[pd.Ser
     return skip, issues
 
 
+def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
+    """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
+    such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
+    cent = Decimal("0.01")
+    values = [
+        str((Decimal(q or "0") * Decimal(p or "0")).quantize(cent, rounding=ROUND_HALF_UP))
+        if _is_number(q, p)
+        else ""
+        for q, p in zip(quantity.fillna("").astype(str), price.fillna("").astype(str), strict=True)
+    ]
+    out = pd.Series(values, index=quantity.index, dtype=object)
+    return out.where(out != "-0.00", "0.00")
+
+
+def _is_number(*texts: str) -> bool:
+    try:
+        for t in texts:
+            Decimal(t or "0")
+        return True
+    except InvalidOperation:
+        return False
+
+
 def _line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
     """Amount = Quantity × price to the cent (filled in when blank); charge and discount lines excepted."""
     spec = BIZOPS_DOCS[entity]
@@ -111,7 +134,7 @@ def _line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
     ):
         return []
     qty, price = amounts(normal[spec.quantity]), amounts(normal[spec.price])
-    expected = format_numbers(qty * price, decimals=2, min_decimals=2)
+    expected = exact_products(normal[spec.quantity], normal[spec.price])
     given = (
         normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
     )
