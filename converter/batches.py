@@ -45,7 +45,8 @@ class Batch:
         self._scratch = None
         self.parent = outbox / f"to-{target_system}"
         self.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.parent / f"{TMP_PREFIX}{self.now:%Y%m%d-%H%M%S}-{entity}-{uuid.uuid4().hex[:8]}"
+        # The PID lets the watcher's start-up recovery tell an orphan (its process gone) from work in hand.
+        self.tmp = self.parent / f"{TMP_PREFIX}{os.getpid()}-{self.now:%Y%m%d-%H%M%S}-{entity}-{uuid.uuid4().hex[:8]}"
         self.tmp.mkdir()
 
     def path(self, name: str) -> Path:

@@ -334,6 +334,61 @@ def init(
         out.print(f"created {path}", markup=False)
 
 
+@app.command()
+def watch(
+    inbox: Annotated[Path | None, typer.Option("--inbox", help="Folder to watch (default: config, else ./inbox).")] = None,
+    outbox: Annotated[Path | None, typer.Option("--outbox", help="Where batches go (default: config, else ./outbox).")] = None,
+    config: ConfigOpt = None,
+    poll: Annotated[
+        float | None,
+        typer.Option("--poll", is_flag=False, flag_value="5", help="Poll every SECONDS (default 5) instead of native events; "
+                     "automatic on SMB/CIFS and NFS shares."),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit 0 or 1 (cron, Task Scheduler).")] = False,
+    log_file: Annotated[Path | None, typer.Option("--log-file", help="Plain log file instead of the console.")] = None,
+) -> None:
+    """Convert every export dropped into the inbox: masters first, each file once, nothing lost."""
+    import logging
+    import signal
+
+    from rich.logging import RichHandler
+
+    from .watch import Watcher
+
+    try:
+        settings = load_settings(config)
+    except ConverterError as exc:
+        _fail(exc)
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else RichHandler(console=err, show_path=False)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s" if log_file else "%(message)s"))
+    logger = logging.getLogger("bizops-sage50")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    watcher = Watcher(
+        inbox=inbox or settings.resolve_path(settings.get("paths.inbox", "inbox")),
+        outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),
+        settings=settings,
+        poll=poll,
+    )
+    try:
+        watcher.acquire()
+    except ConverterError as exc:
+        _fail(exc)
+    signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
+    signal.signal(signal.SIGINT, lambda *_: watcher.stop.set())
+    try:
+        if once:
+            results = watcher.run_once()
+            raise typer.Exit(0 if all(r.ok for r in results) else 1)
+        mode = f"polling every {watcher.poll:g} s" if watcher.poll else "native events"
+        logger.info("watching %s (%s); batches go to %s", watcher.inbox, mode, watcher.outbox)
+        watcher.run()
+    finally:
+        watcher.release()
+
+
 @templates_app.command("list")
 def templates_list(json_out: JsonOpt = False) -> None:
     """Every layout and mapping template shipped in templates/."""

@@ -1,0 +1,337 @@
+"""The inbox watcher: drop a file, get an import file, on a local disk or a network share.
+
+Change events are only hints: the inbox is also rescanned on a timer, so a missed event (SMB and
+NFS deliver none; Windows drops them when its buffer overflows) costs a delay, never a file.
+
+A file is taken only when it is complete: at least ``settle`` seconds old, non-empty, and with
+the same size and mtime on two checks ``check`` seconds apart. It is then *claimed* by a rename
+into ``inbox/processing/`` on the same volume, converted, and archived: ``processed/YYYY-MM-DD/``
+with ``<name>.result.json`` beside it, or ``failed/`` with ``<name>.error.txt``. Nothing is ever
+deleted, and an archived file is never overwritten by a later one with the same name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .batches import TMP_PREFIX
+from .errors import ConverterError
+from .issues import Issue
+from .detection import detect
+from .pipeline import ConversionResult, convert_file
+from .reading import open_table
+from .settings import Settings
+
+log = logging.getLogger("bizops-sage50.watch")
+
+IGNORED_SUFFIXES = (".tmp", ".partial", ".crdownload")
+SUBFOLDERS = ("processing", "processed", "failed")
+NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "fuse.sshfs", "9p", "davfs", "fuse.davfs2"}
+# Sage 50 imports lists before journals: masters first, then transactions.
+ORDER = ["customers", "vendors", "products", "orders", "invoices", "payments", "purchase_orders", "po_receipts"]
+LOCK_NAME = ".bizops-sage50-watch.lock"
+
+
+class WatcherBusy(ConverterError):
+    """Another watcher holds this inbox."""
+
+
+def ignored(path: Path) -> bool:
+    name = path.name
+    return name.startswith((".", "~$")) or name.lower().endswith(IGNORED_SUFFIXES)
+
+
+def network_filesystem(path: Path, mounts: Path = Path("/proc/mounts")) -> str | None:
+    """The file-system type when ``path`` is on SMB/CIFS or NFS (which deliver no change events)."""
+    try:
+        lines = mounts.read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path.resolve())
+    best, kind = "", None
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        if (target == point or target.startswith(point.rstrip("/") + "/")) and len(point) >= len(best):
+            best, kind = point, parts[2]
+    return kind if kind in NETWORK_FS else None
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``… so an archived file is never overwritten."""
+    folder.mkdir(parents=True, exist_ok=True)
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while candidate.exists() or candidate.with_name(candidate.name + ".result.json").exists():
+        candidate = folder / f"{stem}-{n}{suffix}"
+        n += 1
+    return candidate
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class WatchStats:
+    started: str = field(default_factory=lambda: dt.datetime.now().astimezone().isoformat(timespec="seconds"))
+    processed: int = 0
+    failed: int = 0
+    observer_restarts: int = 0
+
+
+class _Hint(FileSystemEventHandler):
+    def __init__(self, wake: threading.Event) -> None:
+        self.wake = wake
+
+    def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's signature
+        self.wake.set()
+
+
+class Watcher:
+    """Watches one inbox. ``run`` loops until ``stop`` is set; ``run_once`` handles what is waiting."""
+
+    def __init__(self, *, inbox: Path, outbox: Path, settings: Settings, poll: float | None = None,
+                 rescan: float = 60.0, settle: float = 2.0, check: float = 1.0,
+                 convert: Callable[..., ConversionResult] = convert_file) -> None:
+        self.inbox, self.outbox, self.settings = inbox, outbox, settings
+        self.network = network_filesystem(inbox) if inbox.exists() else None
+        self.poll = poll if poll is not None else (5.0 if self.network else None)
+        self.rescan, self.settle, self.check = rescan, settle, check
+        self.convert = convert
+        self.stats = WatchStats()
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> (size, mtime, when checked)
+        self._observer = None
+        self._lock: Path | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def acquire(self) -> None:
+        """One watcher per inbox: a lock file holding our PID (a dead holder's lock is taken over)."""
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        for sub in SUBFOLDERS:
+            (self.inbox / sub).mkdir(exist_ok=True)
+        lock = self.inbox / LOCK_NAME
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+                self._lock = lock
+                return
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _pid_alive(pid) and pid != os.getpid():
+                    raise WatcherBusy(f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
+                                      f"remove {lock} if that process is gone.") from None
+                lock.unlink(missing_ok=True)  # stale: its process is gone
+        raise WatcherBusy(f"Could not take the lock {lock}.")
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.unlink(missing_ok=True)
+            self._lock = None
+
+    def recover(self) -> list[ConversionResult]:
+        """After a crash: finish files left in processing/, remove orphan temporary batch folders."""
+        for tmp in self.outbox.glob(f"to-*/{TMP_PREFIX}*"):
+            pid = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
+            if not (pid.isdigit() and _pid_alive(int(pid)) and int(pid) != os.getpid()):
+                shutil.rmtree(tmp, ignore_errors=True)
+                log.info("removed orphan temporary folder %s", tmp)
+        left = sorted((self.inbox / "processing").glob("*"))
+        return [self._handle(path) for path in left if path.is_file()]
+
+    def _start_observer(self) -> None:
+        observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
+        observer.schedule(_Hint(self.wake), str(self.inbox), recursive=False)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def _supervise(self) -> None:
+        """Restart the observer thread if it died (PollingObserver does when a share goes away)."""
+        if self._observer is not None and not self._observer.is_alive():
+            self.stats.observer_restarts += 1
+            log.warning("the file observer stopped; restarting it")
+            try:
+                self._start_observer()
+            except OSError as exc:  # the share may still be away: the rescan timer keeps going
+                log.warning("could not restart the observer (%s); rescanning on the timer", exc)
+                self._observer = None
+
+    # ------------------------------------------------------------------ scanning
+    def ready_files(self, now: float | None = None) -> list[Path]:
+        """Complete files waiting in the inbox, masters first."""
+        now = time.time() if now is None else now
+        ready = []
+        present = set()
+        for path in self.inbox.iterdir():
+            if not path.is_file() or ignored(path) or path.is_symlink():
+                continue
+            present.add(path)
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            prev = self._seen.get(path)
+            self._seen[path] = (st.st_size, st.st_mtime, now)
+            if st.st_size == 0 or now - st.st_mtime < self.settle:
+                continue
+            if prev and prev[0] == st.st_size and prev[1] == st.st_mtime and now - prev[2] >= self.check * 0.9:
+                ready.append(path)
+        for gone in set(self._seen) - present:
+            del self._seen[gone]
+        return sorted(ready, key=_priority)
+
+    def run_once(self, *, max_wait: float | None = None) -> list[ConversionResult]:
+        """Process everything waiting now (for cron and Task Scheduler), then return."""
+        results = self.recover()
+        deadline = time.time() + (max_wait if max_wait is not None else self.settle + 3 * self.check + 5)
+        while not self.stop.is_set():
+            waiting = [p for p in self.inbox.iterdir() if p.is_file() and not ignored(p)]
+            if not waiting:
+                break
+            ready = self.ready_files()
+            for path in ready:
+                if self.stop.is_set():
+                    break
+                results.append(self._take(path))
+            if not ready:
+                if time.time() > deadline:
+                    break
+                time.sleep(self.check)
+        self.heartbeat()
+        return results
+
+    def run(self) -> None:
+        """Watch until ``stop`` is set; SIGINT/SIGTERM set it and the file in hand is finished."""
+        self.recover()
+        self._start_observer()
+        last_scan = 0.0
+        try:
+            while not self.stop.is_set():
+                self._supervise()
+                pending = bool(self._seen)
+                due = time.time() - last_scan >= self.rescan
+                if self.wake.is_set() or pending or due:
+                    self.wake.clear()
+                    last_scan = time.time()
+                    for path in self.ready_files():
+                        if self.stop.is_set():
+                            break
+                        self._take(path)
+                self.heartbeat()
+                self.wake.wait(timeout=self.check)
+        finally:
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join(timeout=5)
+            self.heartbeat()
+
+    # ------------------------------------------------------------------ one file
+    def _take(self, path: Path) -> ConversionResult:
+        """Claim ``path`` by renaming it into processing/ (so nobody else takes it), then handle it."""
+        claimed = unique_path(self.inbox / "processing", path.name)
+        try:
+            os.rename(path, claimed)
+        except FileNotFoundError:
+            return ConversionResult(input=str(path), status="skipped")  # taken by someone else
+        self._seen.pop(path, None)
+        return self._handle(claimed)
+
+    def _handle(self, claimed: Path) -> ConversionResult:
+        try:
+            result = self.convert(claimed, settings=self.settings, outbox=self.outbox)
+        except Exception as exc:  # noqa: BLE001 - one file's fault never stops the watcher
+            log.exception("conversion of %s crashed", claimed.name)
+            result = ConversionResult(input=str(claimed), status="failed")
+            result.issues.append(Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error"))
+        self._archive(claimed, result)
+        return result
+
+    def _archive(self, claimed: Path, result: ConversionResult) -> None:
+        good = result.status in ("converted", "rejected-rows", "empty", "recorded", "already-processed")
+        if good:
+            folder = self.inbox / "processed" / dt.date.today().isoformat()
+            dest = unique_path(folder, claimed.name)
+            shutil.move(str(claimed), dest)
+            dest.with_name(dest.name + ".result.json").write_text(
+                json.dumps(result.as_dict() | {"input": str(dest)}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self.stats.processed += 1
+            log.info("%s: %s, %d in, %d out, %d rejected, batch %s", claimed.name, result.status, result.rows_in,
+                     result.records_out, result.rejected, result.batch or "-")
+        else:
+            dest = unique_path(self.inbox / "failed", claimed.name)
+            shutil.move(str(claimed), dest)
+            dest.with_name(dest.name + ".error.txt").write_text(error_text(dest.name, result), encoding="utf-8")
+            self.stats.failed += 1
+            first = next((i.message for i in result.issues if i.severity == "error"), result.status)
+            log.error("%s: %s (%s); moved to failed/", claimed.name, result.status, first)
+
+    def heartbeat(self) -> None:
+        """``outbox/.heartbeat``: the time and the counts, so monitoring can tell the watcher is alive."""
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        data: dict[str, Any] = {
+            "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "pid": os.getpid(),
+            "inbox": str(self.inbox),
+            "mode": f"polling every {self.poll:g} s" if self.poll else "native events",
+            **self.stats.__dict__,
+        }
+        tmp = self.outbox / ".heartbeat.tmp"
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.outbox / ".heartbeat")
+
+
+def _priority(path: Path) -> tuple[int, str]:
+    """Sage's import order, from the file's header (its name only when it cannot be read)."""
+    try:
+        entity = detect(open_table(path)).entity
+        return (ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)), path.name
+    except (ConverterError, OSError):
+        pass
+    name = path.name.casefold()
+    hints = {"customer": 0, "vendor": 1, "item": 2, "product": 2, "so.": 3, "order": 3, "sales": 4, "invoice": 4,
+             "receipts": 5, "payment": 5, "po.": 6, "purchase_order": 6, "purchase.": 7, "po_receipt": 7, "chart": -1}
+    rank = next((r for hint, r in hints.items() if hint in name), len(ORDER))
+    return rank, name
+
+
+def error_text(name: str, result: ConversionResult) -> str:
+    """Every problem in plain words, and what to do."""
+    lines = [f"{name} could not be converted ({result.status}).", ""]
+    errors = [i for i in result.issues if i.severity == "error"]
+    for issue in errors:
+        where = issue.where()
+        lines.append(f"- {where}: {issue.message}" if where != "file" else f"- {issue.message}")
+    lines += ["", "The file is kept here unchanged. Fix the problem (or the setting named above), then drop the "
+              "corrected file into the inbox again."]
+    return "\n".join(lines) + "\n"
