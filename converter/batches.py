@@ -46,7 +46,10 @@ class Batch:
         self.parent = outbox / f"to-{target_system}"
         self.parent.mkdir(parents=True, exist_ok=True)
         # The PID lets the watcher's start-up recovery tell an orphan (its process gone) from work in hand.
-        self.tmp = self.parent / f"{TMP_PREFIX}{os.getpid()}-{self.now:%Y%m%d-%H%M%S}-{entity}-{uuid.uuid4().hex[:8]}"
+        self.tmp = (
+            self.parent
+            / f"{TMP_PREFIX}{os.getpid()}-{self.now:%Y%m%d-%H%M%S}-{entity}-{uuid.uuid4().hex[:8]}"
+        )
         self.tmp.mkdir()
 
     def path(self, name: str) -> Path:
@@ -78,7 +81,10 @@ class Batch:
                 fh.flush()
                 os.fsync(fh.fileno())
             if before_rename is not None:
-                before_rename(name, final)
+                try:
+                    before_rename(name, final)
+                except FileExistsError:  # the name was reserved by another converter meanwhile
+                    continue
             try:
                 if final.exists():  # taken by another converter since the check above
                     raise FileExistsError(final)

@@ -8,83 +8,53 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
+from typer.core import TyperGroup
 
-from .errors import ConverterError, UsageError
-from .layouts import (
-    ENTITIES,
-    all_template_files,
-    available_layouts,
-    check_file,
-    load_layout,
-    load_map,
-    templates_root,
+from .cli_common import (
+    ConfigOpt,
+    DateOrderOpt,
+    EncodingOpt,
+    EntityOpt,
+    Files,
+    JsonOpt,
+    System,
+    check_entity,
+    fail,
+    out,
 )
+from .cli_templates import templates_app
+from .cli_watch import optional_poll_value, watch
+from .errors import ConverterError
 from .pipeline import ConversionResult, convert_file
 from .project import forget_batch, history, init_project, status_report
 from .settings import load_settings
 
+
+class _Group(TyperGroup):
+    """Lets ``watch --poll`` take an optional value, which Click options cannot on their own."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, optional_poll_value(list(args)))
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="Convert customers, vendors, products and transactions between BizOps and Sage 50 US.",
 )
-templates_app = typer.Typer(no_args_is_help=True, help="List, show and check layouts and mapping templates.")
 app.add_typer(templates_app, name="templates")
+app.command()(watch)
+
 
 # Piped output keeps a generous width so tables and messages are not squeezed into 80 columns.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class System(StrEnum):
-    sage50 = "sage50"
-    bizops = "bizops"
-
-
-class DateOrder(StrEnum):
-    mdy = "mdy"
-    dmy = "dmy"
-    ymd = "ymd"
-
-
-Files = Annotated[list[Path], typer.Argument(help="Export files (CSV or XLSX).", show_default=False)]
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="Config file (default: ./bizops-sage50.toml).")
-]
-EncodingOpt = Annotated[
-    str | None,
-    typer.Option("--encoding", help="utf-8, utf-8-sig, utf-16, cp1252 or latin-1 (default: detect)."),
-]
-DateOrderOpt = Annotated[
-    DateOrder | None,
-    typer.Option("--date-order", help="Day/month order of dates in Sage files (default: mdy)."),
-]
-EntityOpt = Annotated[
-    str | None,
-    typer.Option("--entity", help=f"Entity, if detection needs help: {', '.join(ENTITIES)}."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
-
-
-def _fail(exc: ConverterError) -> None:
-    err.print(f"Error: {exc}", markup=False)
-    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
-
-
-def _check_entity(entity: str | None) -> None:
-    if entity is not None and entity not in ENTITIES:
-        raise typer.BadParameter(f"use one of: {', '.join(ENTITIES)}", param_hint="--entity")
-
-
 def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[ConversionResult]:
     show_progress = not json_out and out.is_terminal and len(files) > 1
     results: list[ConversionResult] = []
@@ -171,11 +141,11 @@ def convert(
     json_out: JsonOpt = False,
 ) -> None:
     """Convert export files into import files: one batch folder per file in the outbox."""
-    _check_entity(entity)
+    check_entity(entity)
     try:
         settings = load_settings(config)
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     box = outbox or settings.resolve_path(settings.get("paths.outbox", "outbox"))
     results = _run_files(
         files,
@@ -207,11 +177,11 @@ def validate(
     json_out: JsonOpt = False,
 ) -> None:
     """Check export files without writing anything: every problem, with row and column."""
-    _check_entity(entity)
+    check_entity(entity)
     try:
         settings = load_settings(config)
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     results = _run_files(
         files,
         json_out=json_out,
@@ -235,7 +205,7 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     try:
         report = status_report(load_settings(config))
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     if json_out:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -273,11 +243,11 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
 @app.command("history")
 def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     """Every input file processed: when, outcome, batch."""
-    _check_entity(entity)
+    check_entity(entity)
     try:
         rows = history(load_settings(config), entity=entity)
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -309,7 +279,7 @@ def forget(
             settings, batch, outbox=settings.resolve_path(settings.get("paths.outbox", "outbox"))
         )
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     if json_out:
         print(json.dumps(result, indent=2))
         return
@@ -329,191 +299,9 @@ def init(
     try:
         created = init_project(folder, force=force)
     except ConverterError as exc:
-        _fail(exc)
+        fail(exc)
     for path in created:
         out.print(f"created {path}", markup=False)
-
-
-@app.command()
-def watch(
-    inbox: Annotated[Path | None, typer.Option("--inbox", help="Folder to watch (default: config, else ./inbox).")] = None,
-    outbox: Annotated[Path | None, typer.Option("--outbox", help="Where batches go (default: config, else ./outbox).")] = None,
-    config: ConfigOpt = None,
-    poll: Annotated[
-        float | None,
-        typer.Option("--poll", is_flag=False, flag_value="5", help="Poll every SECONDS (default 5) instead of native events; "
-                     "automatic on SMB/CIFS and NFS shares."),
-    ] = None,
-    once: Annotated[bool, typer.Option("--once", help="Process what is waiting, then exit 0 or 1 (cron, Task Scheduler).")] = False,
-    log_file: Annotated[Path | None, typer.Option("--log-file", help="Plain log file instead of the console.")] = None,
-) -> None:
-    """Convert every export dropped into the inbox: masters first, each file once, nothing lost."""
-    import logging
-    import signal
-
-    from rich.logging import RichHandler
-
-    from .watch import Watcher
-
-    try:
-        settings = load_settings(config)
-    except ConverterError as exc:
-        _fail(exc)
-    handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8") if log_file else RichHandler(console=err, show_path=False)
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s" if log_file else "%(message)s"))
-    logger = logging.getLogger("bizops-sage50")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    watcher = Watcher(
-        inbox=inbox or settings.resolve_path(settings.get("paths.inbox", "inbox")),
-        outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),
-        settings=settings,
-        poll=poll,
-    )
-    try:
-        watcher.acquire()
-    except ConverterError as exc:
-        _fail(exc)
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
-    signal.signal(signal.SIGINT, lambda *_: watcher.stop.set())
-    try:
-        if once:
-            results = watcher.run_once()
-            raise typer.Exit(0 if all(r.ok for r in results) else 1)
-        mode = f"polling every {watcher.poll:g} s" if watcher.poll else "native events"
-        logger.info("watching %s (%s); batches go to %s", watcher.inbox, mode, watcher.outbox)
-        watcher.run()
-    finally:
-        watcher.release()
-
-
-@templates_app.command("list")
-def templates_list(json_out: JsonOpt = False) -> None:
-    """Every layout and mapping template shipped in templates/."""
-    try:
-        layouts = available_layouts()
-        maps = [load_map(p.resolve()) for p in sorted((templates_root() / "maps").glob("*/*.json"))]
-    except ConverterError as exc:
-        _fail(exc)
-    data = {
-        "layouts": [
-            {
-                "name": lay.name,
-                "title": lay.title,
-                "file_name": lay.file_name,
-                "kind": lay.kind,
-                "fields": len(lay.fields),
-                "path": str(lay.path),
-            }
-            for lay in layouts
-        ],
-        "maps": [
-            {"id": m.id, "version": m.version, "rules": len(m.rules), "path": str(m.path)} for m in maps
-        ],
-    }
-    if json_out:
-        print(json.dumps(data, indent=2))
-        return
-    t = Table(title="Layouts", title_justify="left")
-    for col in ("Name", "Title", "File", "Kind", "Fields"):
-        t.add_column(col)
-    for lay in data["layouts"]:
-        t.add_row(lay["name"], lay["title"], lay["file_name"], lay["kind"], str(lay["fields"]))
-    out.print(t)
-    t = Table(title="Mapping templates", title_justify="left")
-    for col in ("Id", "Version", "Rules", "Path"):
-        t.add_column(col)
-    for m in data["maps"]:
-        t.add_row(m["id"], m["version"], str(m["rules"]), m["path"])
-    out.print(t)
-
-
-@templates_app.command("show")
-def templates_show(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="A layout (sage50/customers) or a template id (bizops-to-sage50/customers) or path."
-        ),
-    ],
-    json_out: JsonOpt = False,
-) -> None:
-    """Show one layout's fields or one template's rules."""
-    path = Path(name)
-    if not path.is_file():
-        system, _, entity = name.partition("/")
-        root = templates_root()
-        path = root / "layouts" / system / f"{entity}.json"
-        if "-to-" in system:
-            path = root / "maps" / system / f"{entity}.json"
-    if not path.is_file():
-        _fail(UsageError(f"No layout or template named {name!r}; `bizops-sage50 templates list` shows them."))
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    if json_out:
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
-        return
-    try:
-        if "rules" in doc:
-            m = load_map(path.resolve())
-            t = Table(title=f"{m.id} v{m.version}: {m.description}", title_justify="left")
-            for col in ("Target", "Source", "Transforms"):
-                t.add_column(col)
-            for r in m.rules:
-                ops = ", ".join(json.dumps(x, ensure_ascii=False) for x in r.transforms) or "copy"
-                t.add_row(r.target, ", ".join(r.sources) or "-", ops)
-        else:
-            lay = load_layout(doc["system"], doc["entity"])
-            t = Table(title=f"{lay.name}: {lay.title} ({lay.file_name})", title_justify="left")
-            for col in ("#", "Field", "Type", "Max", "Req", "Imports", "Aliases"):
-                t.add_column(col)
-            for i, f in enumerate(lay.fields, 1):
-                kind = f.type + (" id" if f.id else "") + (" custom" if f.custom else "")
-                t.add_row(
-                    str(i),
-                    f.name,
-                    kind,
-                    str(f.max_length or ""),
-                    "yes" if f.required else "",
-                    "" if f.imports else "no",
-                    ", ".join(f.aliases),
-                )
-    except ConverterError as exc:
-        _fail(exc)
-    out.print(t)
-
-
-@templates_app.command("check")
-def templates_check(
-    files: Annotated[
-        list[Path] | None, typer.Argument(help="Template files (default: all under templates/).")
-    ] = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Validate layouts and templates against their JSON Schemas; every violation with its JSON path."""
-    paths = files or all_template_files()
-    violations = [v for p in paths for v in check_file(p)]
-    if json_out:
-        print(
-            json.dumps(
-                {
-                    "checked": [str(p) for p in paths],
-                    "violations": [v.as_dict() for v in violations],
-                },
-                indent=2,
-            )
-        )
-    elif violations:
-        for v in violations:
-            out.print(f"[red]{v.file}[/] {v.path}: ", end="")
-            out.print(v.message, markup=False)
-        out.print(
-            f"{len(violations)} problem(s) in {len({v.file for v in violations})} of {len(paths)} file(s)."
-        )
-    else:
-        out.print(f"All {len(paths)} template files are valid.")
-    raise typer.Exit(1 if violations else 0)
 
 
 def main() -> None:  # pragma: no cover - console entry point

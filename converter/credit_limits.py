@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from .batches import Batch
 from .issues import Issue
+from .layouts import load_layout
 from .ledger import Ledger, fingerprint
+from .results import ConversionResult
 from .settings import Settings
+from .writing import import_writer
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
 
@@ -85,3 +90,47 @@ def credit_limit_changes(
     result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
     result.held = frame.loc[held].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
     return result
+
+
+def write_credit_limits(
+    path: Path,
+    batch: Batch,
+    customers: list[pd.DataFrame],
+    result: ConversionResult,
+    staged: list,
+    *,
+    ledger: Ledger | None,
+    settings: Settings,
+    full: bool,
+    release_held: bool,
+) -> list[str]:
+    """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list's valid rows."""
+    frames = [f for f in customers if not f.empty]
+    if not frames:
+        return []
+    exported = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
+    limits = credit_limit_changes(
+        pd.concat(frames),
+        ledger=ledger,
+        settings=settings,
+        source_file=path.name,
+        exported_at=exported,
+        full=full,
+        release_held=release_held,
+    )
+    result.issues += limits.issues
+    outputs = []
+    layout = load_layout("bizops", "credit_limits")
+    if not limits.send.empty:
+        writer = import_writer(batch.path(layout.file_name), layout, layout.field_names)
+        writer.write(limits.send)
+        writer.close()
+        outputs.append(str(writer.path))
+        staged.append(("credit_limits", "bizops", limits.staged))
+    if not limits.held.empty:
+        held = import_writer(batch.path("held-credit-limits.csv"), layout, layout.field_names)
+        held.write(limits.held)
+        held.close()
+        outputs.append(str(held.path))
+    result.credit_limits = {"sent": len(limits.send), "held": len(limits.held), "unchanged": limits.unchanged}
+    return outputs

@@ -12,6 +12,7 @@ a chunk is carried into the next (see ``split_tail``) so grouping never depends 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -299,3 +300,101 @@ def cents(value: float) -> int:
 def amounts(series: pd.Series) -> pd.Series:
     """Canonical number text → float, blank as 0."""
     return parse_numbers(series.fillna("").astype(str))[0].fillna(0.0)
+
+
+# ----------------------------------------------------------------- BizOps document rules
+
+
+def skipped_documents(normal: pd.DataFrame, labels: pd.Series, entity: str) -> tuple[pd.Series, list[Issue]]:
+    """Drafts and documents already synced are reported as info and skipped."""
+    skip = pd.Series(False, index=normal.index)
+    issues: list[Issue] = []
+    if entity != "invoices":
+        return skip, issues
+    firsts = ~labels.duplicated()
+    if "Status" in normal.columns:
+        draft = normal["Status"].str.casefold() == "draft"
+        for row in normal.index[(draft & firsts).to_numpy()]:
+            issues.append(
+                Issue(
+                    int(row),
+                    "Status",
+                    "draft-skipped",
+                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} is a Draft; only Finalized documents are sent.",
+                    "info",
+                )
+            )
+        skip |= draft.groupby(labels).transform("any")
+    if "SyncedAt" in normal.columns:
+        synced = normal["SyncedAt"].fillna("").str.strip() != ""
+        for row in normal.index[(synced & firsts & ~skip).to_numpy()]:
+            issues.append(
+                Issue(
+                    int(row),
+                    "SyncedAt",
+                    "already-synced",
+                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} was already sent on {normal.at[row, 'SyncedAt']}; skipped.",
+                    "info",
+                )
+            )
+        skip |= synced.groupby(labels).transform("any")
+    return skip, issues
+
+
+def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
+    """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
+    such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
+    cent = Decimal("0.01")
+    values = [
+        str((Decimal(q or "0") * Decimal(p or "0")).quantize(cent, rounding=ROUND_HALF_UP))
+        if _is_number(q, p)
+        else ""
+        for q, p in zip(quantity.fillna("").astype(str), price.fillna("").astype(str), strict=True)
+    ]
+    out = pd.Series(values, index=quantity.index, dtype=object)
+    return out.where(out != "-0.00", "0.00")
+
+
+def _is_number(*texts: str) -> bool:
+    try:
+        for t in texts:
+            Decimal(t or "0")
+        return True
+    except InvalidOperation:
+        return False
+
+
+def check_line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
+    """Amount = Quantity × price to the cent (filled in when blank); charge and discount lines excepted."""
+    spec = BIZOPS_DOCS[entity]
+    if (
+        not spec.quantity
+        or not spec.price
+        or spec.quantity not in normal.columns
+        or spec.price not in normal.columns
+    ):
+        return []
+    qty, price = amounts(normal[spec.quantity]), amounts(normal[spec.price])
+    expected = exact_products(normal[spec.quantity], normal[spec.price])
+    given = (
+        normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
+    )
+    blank = given.str.strip() == ""
+    normal[spec.amount] = given.where(~blank, expected)
+    exempt = (qty == 0) | (price < 0)
+    diff = (amounts(normal[spec.amount]) - amounts(expected)).abs()
+    wrong = ~blank & ~exempt & (diff > 0.005)
+    issues = []
+    for pos in np.flatnonzero(wrong.to_numpy()):
+        row = normal.index[pos]
+        issues.append(
+            Issue(
+                int(row),
+                spec.amount,
+                "amount-mismatch",
+                f"Amount {normal.at[row, spec.amount]} is not {spec.quantity} × {spec.price} "
+                f"= {expected.iloc[pos]}; correct the line (charge lines have Quantity 0).",
+                "error",
+            )
+        )
+    return issues

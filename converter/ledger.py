@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS batches (
     batch TEXT PRIMARY KEY, path TEXT NOT NULL, direction TEXT NOT NULL, entity TEXT NOT NULL,
     source TEXT, sha256 TEXT, created_at TEXT NOT NULL,
-    state TEXT NOT NULL            -- pending | recorded | forgotten
+    state TEXT NOT NULL,           -- pending | recorded | forgotten
+    pid INTEGER                    -- the process that staged it (a live one's pending batch is in flight)
 );
 CREATE TABLE IF NOT EXISTS sent (
     entity TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL,
@@ -105,7 +107,8 @@ class Ledger:
             return None
         row = self.conn.execute(
             "SELECT name, processed_at, outcome, batch FROM files WHERE sha256=? AND template=? "
-            "AND outcome IN ('converted', 'recorded', 'empty')",  # a file with rejected rows may be retried
+            "AND outcome IN ('converted', 'recorded', 'empty') "  # a file with rejected rows may be retried
+            "AND (batch IS NULL OR batch NOT IN (SELECT batch FROM batches WHERE state='forgotten'))",
             (sha256, template),
         ).fetchone()
         return dict(zip(("name", "processed_at", "outcome", "batch"), row, strict=True)) if row else None
@@ -164,13 +167,20 @@ class Ledger:
         records: list[tuple[str, str, dict[str, Any]]],
         target: str,
     ) -> None:
-        """Step 1 of 2, before the batch folder appears: the batch and its records, pending."""
+        """Step 1 of 2, before the batch folder appears: the batch and its records, pending.
+
+        The batch name is reserved here, atomically: a name another converter staged first raises
+        ``FileExistsError`` and the caller picks the next one.
+        """
         ts = now_iso()
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
+            row = self.conn.execute("SELECT state, pid FROM batches WHERE batch=?", (batch,)).fetchone()
+            if row is not None and not (row[0] == "pending" and row[1] == os.getpid()):
+                raise FileExistsError(f"batch name {batch} is taken")
             self.conn.execute(
-                "INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?,?, 'pending')",
-                (batch, str(path), direction, entity, source, sha256, ts),
+                "INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?,?, 'pending', ?)",
+                (batch, str(path), direction, entity, source, sha256, ts, os.getpid()),
             )
             for rid, fp, data in records:
                 key = rid.casefold()
@@ -221,9 +231,11 @@ class Ledger:
         if not self.exists():
             return []
         settled = []
-        for batch, path in self.conn.execute(
-            "SELECT batch, path FROM batches WHERE state='pending'"
+        for batch, path, pid in self.conn.execute(
+            "SELECT batch, path, pid FROM batches WHERE state='pending'"
         ).fetchall():
+            if pid and pid != os.getpid() and _alive(pid):
+                continue  # another converter is writing it right now
             if Path(path).is_dir():
                 self.finish_batch(batch)
             else:
@@ -323,3 +335,13 @@ class Ledger:
         ).fetchall()
         keys = ("entity", "target", "id", "batch", "sent_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

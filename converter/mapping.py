@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, TemplateError
 from .issues import Issue
-from .layouts import Layout, MapTemplate, Rule
+from .layouts import ENTITIES, Layout, MapTemplate, Rule, default_map_path, load_map, templates_root
 from .settings import Settings
 from .values import blank, format_numbers, parse_bools, parse_dates, parse_numbers
 
@@ -329,4 +329,50 @@ def source_column_for(template: MapTemplate) -> dict[str, str]:
     out = {}
     for rule in template.rules:
         out[rule.target] = rule.sources[0] if len(rule.sources) == 1 else rule.target
+    return out
+
+
+# ----------------------------------------------------------------- templates in use
+
+
+def resolve_map(settings: Settings, source_system: str, target_system: str, entity: str) -> MapTemplate:
+    """The site's copy of a mapping template when the config names one, else the default."""
+    direction = f"{source_system}-to-{target_system}"
+    key = f"maps.{direction}.{entity}"
+    override = settings.get(key)
+    path = (
+        settings.resolve_path(override)
+        if override
+        else default_map_path(source_system, target_system, entity)
+    )
+    if not path.is_file():
+        if override:
+            raise ConfigError(f"`{key}` points at {path}, which does not exist. Fix the path in the config.")
+        raise TemplateError(f"There is no {direction} mapping template for {entity} ({path}).")
+    template = load_map(path.resolve())
+    if (template.source_system, template.target_system, template.source_entity) != (
+        source_system,
+        target_system,
+        entity,
+    ):
+        raise TemplateError(
+            f"{path} maps {template.source_system} {template.source_entity} → {template.target_system}; "
+            f"`{key}` needs a {direction} template for {entity}."
+        )
+    return template
+
+
+def site_columns(settings: Settings) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Column aliases declared by the templates in use, keyed by source layout name."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for direction_dir in sorted((templates_root() / "maps").glob("*-to-*")):
+        source_system, _, target_system = direction_dir.name.partition("-to-")
+        for entity in ENTITIES:
+            try:
+                template = resolve_map(settings, source_system, target_system, entity)
+            except TemplateError:
+                continue
+            bucket = out.setdefault(f"{source_system}/{entity}", {})
+            for name, spellings in template.columns.items():
+                bucket[name] = tuple(dict.fromkeys((*bucket.get(name, ()), *spellings)))
     return out

@@ -10,17 +10,15 @@ the data become issues; rejected rows go to ``rejects.csv``; a problem that stop
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from . import __version__
 from .batches import Batch
 from .catalog import Catalog
-from .credit_limits import credit_limit_changes
+from .credit_limits import write_credit_limits
 from .detection import Detection, detect
 from .documents import split_tail
 from .errors import (
@@ -33,17 +31,21 @@ from .errors import (
     TemplateError,
     UsageError,
 )
-from .issues import Issue, count_by_severity
-from .layouts import ENTITIES, Layout, MapTemplate, default_map_path, load_layout, load_map, templates_root
+from .issues import Issue
+from .layouts import ENTITIES, Layout, load_layout
 from .ledger import Ledger
-from .mapping import output_fields
+from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
 from .reading import TableFile, open_table
+from .results import ConversionResult, file_sha256
+from .results import manifest as build_manifest
 from .settings import Settings
-from .sync import confirm, ownership_key, ownership_mode
+from .sync import confirm, ownership_mode, refuse, remember, report_confirmations
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
 from .writing import CsvWriter, format_for_target, import_writer
+
+__all__ = ["ConversionResult", "convert_file", "resolve_map", "site_columns"]
 
 OTHER = {"sage50": "bizops", "bizops": "sage50"}
 _ERROR_CODES = {
@@ -55,105 +57,6 @@ _ERROR_CODES = {
     OwnershipError: "refused",
     UsageError: "usage",
 }
-
-
-@dataclass
-class ConversionResult:
-    """What happened to one input file. ``as_dict`` is the ``--json`` shape."""
-
-    input: str
-    source_system: str | None = None
-    target_system: str | None = None
-    entity: str | None = None
-    rows_in: int = 0
-    records_out: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    outputs: list[str] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-    batch: str | None = None
-    status: str = "converted"  # converted | rejected-rows | empty | recorded | failed
-    template: dict[str, str] | None = None
-    sha256: str | None = None
-    controls: dict[str, Any] | None = None
-    counts: dict[str, int] | None = None  # masters: created, updated, unchanged
-    credit_limits: dict[str, int] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("converted", "empty", "recorded", "already-processed")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "input": self.input,
-            "source_system": self.source_system,
-            "target_system": self.target_system,
-            "entity": self.entity,
-            "status": self.status,
-            "rows_in": self.rows_in,
-            "records_out": self.records_out,
-            "rejected": self.rejected,
-            "skipped": self.skipped,
-            "batch": self.batch,
-            "outputs": self.outputs,
-            "template": self.template,
-            "sha256": self.sha256,
-            "controls": self.controls,
-            "counts": self.counts,
-            "credit_limits": self.credit_limits,
-            "issues": [i.as_dict() for i in self.issues],
-        }
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def resolve_map(settings: Settings, source_system: str, target_system: str, entity: str) -> MapTemplate:
-    """The site's copy of a mapping template when the config names one, else the default."""
-    direction = f"{source_system}-to-{target_system}"
-    key = f"maps.{direction}.{entity}"
-    override = settings.get(key)
-    path = (
-        settings.resolve_path(override)
-        if override
-        else default_map_path(source_system, target_system, entity)
-    )
-    if not path.is_file():
-        if override:
-            raise ConfigError(f"`{key}` points at {path}, which does not exist. Fix the path in the config.")
-        raise TemplateError(f"There is no {direction} mapping template for {entity} ({path}).")
-    template = load_map(path.resolve())
-    if (template.source_system, template.target_system, template.source_entity) != (
-        source_system,
-        target_system,
-        entity,
-    ):
-        raise TemplateError(
-            f"{path} maps {template.source_system} {template.source_entity} → {template.target_system}; "
-            f"`{key}` needs a {direction} template for {entity}."
-        )
-    return template
-
-
-def site_columns(settings: Settings) -> dict[str, dict[str, tuple[str, ...]]]:
-    """Column aliases declared by the templates in use, keyed by source layout name."""
-    out: dict[str, dict[str, tuple[str, ...]]] = {}
-    for direction_dir in sorted((templates_root() / "maps").glob("*-to-*")):
-        source_system, _, target_system = direction_dir.name.partition("-to-")
-        for entity in ENTITIES:
-            try:
-                template = resolve_map(settings, source_system, target_system, entity)
-            except TemplateError:
-                continue
-            bucket = out.setdefault(f"{source_system}/{entity}", {})
-            for name, spellings in template.columns.items():
-                bucket[name] = tuple(dict.fromkeys((*bucket.get(name, ()), *spellings)))
-    return out
 
 
 @dataclass
@@ -310,7 +213,7 @@ def _convert(
     template = resolve_map(settings, det.system, target_system, det.entity)
     result.template = {"id": template.id, "version": template.version, "path": str(template.path)}
     template_key = f"{template.id}@{template.version}"
-    if ledger is not None and not full and result.sha256:
+    if ledger is not None and not (full or release_held) and result.sha256:
         prior = ledger.seen_file(result.sha256, template_key)
         if prior:
             result.status = "already-processed"
@@ -328,7 +231,7 @@ def _convert(
             return
     mode = ownership_mode(det, settings, initial_load=initial_load)
     if mode == "refuse":
-        _refuse(path, table, det, result, ledger=ledger, settings=settings, date_order=order)
+        refuse(path, table, det, result, ledger=ledger, settings=settings, date_order=order)
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = output_fields(template, target)
@@ -392,14 +295,14 @@ def _convert(
             result.counts = dict(converter.counts)
         frames = key_frames if transaction else converter.source_frames
         confirmed, drifted = confirm(ledger, det, frames)
-        _report_confirmations(result, confirmed, drifted, det)
+        report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
         if det.system == "sage50" and det.entity == "customers":
-            outputs += _credit_limits(
+            outputs += write_credit_limits(
                 path,
                 batch,
-                converter,
+                converter.source_frames,
                 result,
                 staged,
                 ledger=ledger,
@@ -436,7 +339,8 @@ def _convert(
             return
         if run.rejects:
             outputs.append(str(run.rejects.path))
-        if not any(records for _, _, records in staged) and not run.rejects and not credit_only:
+        held = (result.credit_limits or {}).get("held", 0)
+        if not any(records for _, _, records in staged) and not run.rejects and not held:
             result.issues.append(
                 Issue(
                     None,
@@ -447,9 +351,18 @@ def _convert(
                     "info",
                 )
             )
-            _remember(ledger, path, result, template_key, batch=None)
+            remember(ledger, path, result, template_key, batch=None)
             return
-        manifest = _manifest(path, result, run, template, outputs, table.encoding, now=batch.now)
+        manifest = build_manifest(
+            path,
+            result,
+            detection=det,
+            target=target,
+            fields=fields,
+            outputs=outputs,
+            encoding=table.encoding,
+            now=batch.now,
+        )
 
         def stage(name: str, final: Path) -> None:
             for entity_name, target_name, records in staged:
@@ -474,127 +387,13 @@ def _convert(
         result.batch = final.name
         result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
     if write:
-        _remember(ledger, path, result, template_key, batch=result.batch)
+        remember(ledger, path, result, template_key, batch=result.batch)
         if not transaction:
             catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
             if not credit_only:
                 catalog.record(
                     target_system, target.entity, converter.target_entries, source=f"batch {result.batch}"
                 )
-
-
-def _remember(
-    ledger: Ledger | None, path: Path, result: ConversionResult, template_key: str, *, batch: str | None
-) -> None:
-    if ledger is not None and result.sha256:
-        ledger.record_file(
-            sha256=result.sha256,
-            template=template_key,
-            name=path.name,
-            size=path.stat().st_size,
-            entity=result.entity,
-            direction=f"{result.source_system}-to-{result.target_system}",
-            outcome=result.status,
-            batch=batch,
-        )
-
-
-def _report_confirmations(
-    result: ConversionResult, confirmed: int, drifted: list[tuple[str, list[str]]], det: Detection
-) -> None:
-    name = "Sage 50" if det.system == "sage50" else "BizOps"
-    if confirmed:
-        result.issues.append(
-            Issue(
-                None,
-                None,
-                "confirmed",
-                f"{confirmed} {det.entity} sent to {name} earlier are in this export: confirmed.",
-                "info",
-            )
-        )
-    for rid, fields in drifted[:50]:
-        result.issues.append(
-            Issue(
-                None,
-                None,
-                "drift",
-                f"{rid}: {name} now holds other values than were sent for {', '.join(fields)}.",
-                "warning",
-            )
-        )
-
-
-def _refuse(
-    path: Path,
-    table: TableFile,
-    det: Detection,
-    result: ConversionResult,
-    *,
-    ledger: Ledger | None,
-    settings: Settings,
-    date_order: str,
-) -> None:
-    """A non-owner's export is not converted; it still confirms what was sent to its system."""
-    frames = []
-    for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
-        frame = chunk.frame.set_axis(list(chunk.row_numbers))
-        frames.append(normalise_source(frame, det.layout, date_order=date_order)[0])
-        result.rows_in += len(frame)
-    confirmed, drifted = confirm(ledger, det, frames)
-    _report_confirmations(result, confirmed, drifted, det)
-    key = ownership_key(det, settings)
-    owner = "BizOps" if settings.get(key) == "bizops" else "Sage 50"
-    system = "Sage 50" if det.system == "sage50" else "BizOps"
-    raise OwnershipError(
-        f"{path.name} is a {system} export of {det.entity}, but {owner} is the system of record (`{key}`), so it was "
-        f"not converted{f' ({confirmed} records sent earlier were confirmed by it)' if confirmed else ''}. "
-        "For a one-time copy use --initial-load; to change the owner, set the config key."
-    )
-
-
-def _credit_limits(
-    path: Path,
-    batch: Batch,
-    converter: MasterConverter,
-    result: ConversionResult,
-    staged: list,
-    *,
-    ledger: Ledger | None,
-    settings: Settings,
-    full: bool,
-    release_held: bool,
-) -> list[str]:
-    """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list."""
-    frames = [f for f in converter.source_frames if not f.empty]
-    if not frames:
-        return []
-    exported = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
-    limits = credit_limit_changes(
-        pd.concat(frames),
-        ledger=ledger,
-        settings=settings,
-        source_file=path.name,
-        exported_at=exported,
-        full=full,
-        release_held=release_held,
-    )
-    result.issues += limits.issues
-    outputs = []
-    layout = load_layout("bizops", "credit_limits")
-    if not limits.send.empty:
-        writer = import_writer(batch.path(layout.file_name), layout, layout.field_names)
-        writer.write(limits.send)
-        writer.close()
-        outputs.append(str(writer.path))
-        staged.append(("credit_limits", "bizops", limits.staged))
-    if not limits.held.empty:
-        held = import_writer(batch.path("held-credit-limits.csv"), layout, layout.field_names)
-        held.write(limits.held)
-        held.close()
-        outputs.append(str(held.path))
-    result.credit_limits = {"sent": len(limits.send), "held": len(limits.held), "unchanged": limits.unchanged}
-    return outputs
 
 
 def _finish_transactions(converter: TransactionConverter, result: ConversionResult, catalog: Catalog) -> None:
@@ -652,61 +451,3 @@ def _record_chart(
             "info",
         )
     )
-
-
-def _manifest(
-    path: Path,
-    result: ConversionResult,
-    run: _Run,
-    template: MapTemplate,
-    outputs: list[str],
-    encoding: str | None,
-    *,
-    now: dt.datetime,
-) -> dict[str, Any]:
-    det = run.detection
-    by_code: dict[str, int] = {}
-    for issue in result.issues:
-        by_code[issue.code] = by_code.get(issue.code, 0) + 1
-    return {
-        "tool": "bizops-sage50",
-        "tool_version": __version__,
-        "created_at": now.isoformat(timespec="seconds"),
-        "direction": f"{det.system}-to-{run.target.system}",
-        "entity": det.entity,
-        "source": {
-            "file": path.name,
-            "path": str(path.resolve()),
-            "sha256": result.sha256,
-            "size": path.stat().st_size,
-            "system": det.system,
-            "layout": det.layout.name,
-            "encoding": encoding or "xlsx",
-            "has_header": det.has_header,
-            "variant": det.variant,
-            "custom_fields": det.custom_labels,
-        },
-        "target": {
-            "system": run.target.system,
-            "entity": run.target.entity,
-            "file": run.target.file_name,
-            "fields": run.fields,
-        },
-        "template": result.template,
-        "counts": {
-            "rows_in": result.rows_in,
-            "records_out": result.records_out,
-            "rejected": result.rejected,
-            "skipped": result.skipped,
-            **count_by_severity(result.issues),
-        },
-        "control_totals": {det.entity: result.controls} if result.controls else None,
-        "issue_codes": by_code,
-        "outputs": outputs,
-        "issues": [i.as_dict() for i in result.issues],
-    }
-
-
-def convert_files(paths: list[Path], **options: Any) -> list[ConversionResult]:
-    """``convert_file`` for each path, in order; one file's failure never stops the others."""
-    return [convert_file(p, **options) for p in paths]

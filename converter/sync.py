@@ -10,15 +10,21 @@ earlier and notes drift.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .detection import Detection
 from .documents import BIZOPS_DOCS
+from .errors import OwnershipError
+from .issues import Issue
 from .journals import JOURNALS
 from .ledger import Ledger
+from .reading import TableFile
+from .results import ConversionResult
 from .settings import Settings
+from .validation import normalise_source
 
 
 def ownership_key(det: Detection, settings: Settings) -> str:
@@ -75,3 +81,73 @@ def confirm(
     if ledger is None:
         return 0, []
     return ledger.confirm(det.entity, det.system, seen_in_export(frames, det))
+
+
+def remember(
+    ledger: Ledger | None, path: Path, result: ConversionResult, template_key: str, *, batch: str | None
+) -> None:
+    if ledger is not None and result.sha256:
+        ledger.record_file(
+            sha256=result.sha256,
+            template=template_key,
+            name=path.name,
+            size=path.stat().st_size,
+            entity=result.entity,
+            direction=f"{result.source_system}-to-{result.target_system}",
+            outcome=result.status,
+            batch=batch,
+        )
+
+
+def report_confirmations(
+    result: ConversionResult, confirmed: int, drifted: list[tuple[str, list[str]]], det: Detection
+) -> None:
+    name = "Sage 50" if det.system == "sage50" else "BizOps"
+    if confirmed:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "confirmed",
+                f"{confirmed} {det.entity} sent to {name} earlier are in this export: confirmed.",
+                "info",
+            )
+        )
+    for rid, fields in drifted[:50]:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "drift",
+                f"{rid}: {name} now holds other values than were sent for {', '.join(fields)}.",
+                "warning",
+            )
+        )
+
+
+def refuse(
+    path: Path,
+    table: TableFile,
+    det: Detection,
+    result: ConversionResult,
+    *,
+    ledger: Ledger | None,
+    settings: Settings,
+    date_order: str,
+) -> None:
+    """A non-owner's export is not converted; it still confirms what was sent to its system."""
+    frames = []
+    for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
+        frame = chunk.frame.set_axis(list(chunk.row_numbers))
+        frames.append(normalise_source(frame, det.layout, date_order=date_order)[0])
+        result.rows_in += len(frame)
+    confirmed, drifted = confirm(ledger, det, frames)
+    report_confirmations(result, confirmed, drifted, det)
+    key = ownership_key(det, settings)
+    owner = "BizOps" if settings.get(key) == "bizops" else "Sage 50"
+    system = "Sage 50" if det.system == "sage50" else "BizOps"
+    raise OwnershipError(
+        f"{path.name} is a {system} export of {det.entity}, but {owner} is the system of record (`{key}`), so it was "
+        f"not converted{f' ({confirmed} records sent earlier were confirmed by it)' if confirmed else ''}. "
+        "For a one-time copy use --initial-load; to change the owner, set the config key."
+    )

@@ -10,7 +10,6 @@ fails and nothing reaches the outbox.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -21,10 +20,12 @@ from .documents import (
     DOC,
     Controls,
     amounts,
+    check_line_amounts,
     group_by_count,
     group_by_key,
     header_conflicts,
     rows_of_bad_documents,
+    skipped_documents,
 )
 from .issues import Issue
 from .journals import (
@@ -41,6 +42,7 @@ from .layouts import Layout, MapTemplate
 from .ledger import Ledger
 from .ledger import fingerprint as ledger_fingerprint
 from .mapping import MapContext, apply_map, source_column_for
+from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .validation import check_target, normalise_source
 
@@ -62,167 +64,6 @@ def labels_for(frame: pd.DataFrame, source: Layout) -> tuple[pd.Series, list[Iss
     return group_by_count(
         frame, (journal.partner, journal.number), "Number of Distributions", "Transaction Number"
     )
-
-
-def _skips(normal: pd.DataFrame, labels: pd.Series, entity: str) -> tuple[pd.Series, list[Issue]]:
-    """Drafts and documents already synced are reported as info and skipped."""
-    skip = pd.Series(False, index=normal.index)
-    issues: list[Issue] = []
-    if entity != "invoices":
-        return skip, issues
-    firsts = ~labels.duplicated()
-    if "Status" in normal.columns:
-        draft = normal["Status"].str.casefold() == "draft"
-        for row in normal.index[(draft & firsts).to_numpy()]:
-            issues.append(
-                Issue(
-                    int(row),
-                    "Status",
-                    "draft-skipped",
-                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} is a Draft; only Finalized documents are sent.",
-                    "info",
-                )
-            )
-        skip |= draft.groupby(labels).transform("any")
-    if "SyncedAt" in normal.columns:
-        synced = normal["SyncedAt"].fillna("").str.strip() != ""
-        for row in normal.index[(synced & firsts & ~skip).to_numpy()]:
-            issues.append(
-                Issue(
-                    int(row),
-                    "SyncedAt",
-                    "already-synced",
-                    f"Invoice {normal.at[row, 'InvoiceNumber']!r} was already sent on {normal.at[row, 'SyncedAt']}; skipped.",
-                    "info",
-                )
-            )
-        skip |= synced.groupby(labels).transform("any")
-    return skip, issues
-
-
-def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
-    """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
-    such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
-    cent = Decimal("0.01")
-    values = [
-        str((Decimal(q or "0") * Decimal(p or "0")).quantize(cent, rounding=ROUND_HALF_UP))
-        if _is_number(q, p)
-        else ""
-        for q, p in zip(quantity.fillna("").astype(str), price.fillna("").astype(str), strict=True)
-    ]
-    out = pd.Series(values, index=quantity.index, dtype=object)
-    return out.where(out != "-0.00", "0.00")
-
-
-def _is_number(*texts: str) -> bool:
-    try:
-        for t in texts:
-            Decimal(t or "0")
-        return True
-    except InvalidOperation:
-        return False
-
-
-def _line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
-    """Amount = Quantity × price to the cent (filled in when blank); charge and discount lines excepted."""
-    spec = BIZOPS_DOCS[entity]
-    if (
-        not spec.quantity
-        or not spec.price
-        or spec.quantity not in normal.columns
-        or spec.price not in normal.columns
-    ):
-        return []
-    qty, price = amounts(normal[spec.quantity]), amounts(normal[spec.price])
-    expected = exact_products(normal[spec.quantity], normal[spec.price])
-    given = (
-        normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
-    )
-    blank = given.str.strip() == ""
-    normal[spec.amount] = given.where(~blank, expected)
-    exempt = (qty == 0) | (price < 0)
-    diff = (amounts(normal[spec.amount]) - amounts(expected)).abs()
-    wrong = ~blank & ~exempt & (diff > 0.005)
-    issues = []
-    for pos in np.flatnonzero(wrong.to_numpy()):
-        row = normal.index[pos]
-        issues.append(
-            Issue(
-                int(row),
-                spec.amount,
-                "amount-mismatch",
-                f"Amount {normal.at[row, spec.amount]} is not {spec.quantity} × {spec.price} "
-                f"= {expected.iloc[pos]}; correct the line (charge lines have Quantity 0).",
-                "error",
-            )
-        )
-    return issues
-
-
-def reference_issues(
-    frame: pd.DataFrame,
-    checks: list[tuple[str, str, str]],
-    catalog: Catalog,
-    system: str,
-    severity: str,
-    columns: dict[str, str] | None = None,
-) -> tuple[list[Issue], list[str]]:
-    """Every ID a document uses must be known in the target system: one issue per document and ID.
-
-    ``checks`` holds (column, catalog entity, what); ``columns`` names, per target column, the
-    input column a person should fix. Returns the issues and the entities that could not be
-    checked because nothing is known of them yet.
-    """
-    issues: list[Issue] = []
-    unchecked: list[str] = []
-    for column, entity, what in checks:
-        if column not in frame.columns:
-            continue
-        known = catalog.entries(system, entity)
-        if not known:
-            unchecked.append(entity)
-            continue
-        values = frame[column].fillna("").astype(str)
-        unknown = (values.str.strip() != "") & ~values.str.casefold().isin(known.keys())
-        if not unknown.any():
-            continue
-        seen: set[tuple[str, str]] = set()
-        for pos in np.flatnonzero(unknown.to_numpy()):
-            doc = str(frame[DOC].iloc[pos]) if DOC in frame.columns else str(pos)
-            value = values.iloc[pos]
-            if (doc, value) in seen:
-                continue
-            seen.add((doc, value))
-            row = int(frame.index[pos])
-            name = "Sage 50" if system == "sage50" else "BizOps"
-            issues.append(
-                Issue(
-                    row,
-                    (columns or {}).get(column, column),
-                    "unknown-reference",
-                    f"{what} {value!r} is not known in {name}. Send or export the {entity} list first "
-                    "(references are checked against what the converter has seen); "
-                    '`[checks] unknown_references = "warning"` lets it through.',
-                    severity,
-                )
-            )  # type: ignore[arg-type]
-    return issues, unchecked
-
-
-SAGE_REFS = [
-    ("Customer ID", "customers", "Customer"),
-    ("Vendor ID", "vendors", "Vendor"),
-    ("Item ID", "products", "Item"),
-    ("G/L Account", "accounts", "G/L account"),
-    ("Accounts Receivable Account", "accounts", "G/L account"),
-    ("Accounts Payable Account", "accounts", "G/L account"),
-    ("Cash Account", "accounts", "G/L account"),
-]
-BIZOPS_REFS = [
-    ("CustomerID", "customers", "Customer"),
-    ("VendorID", "vendors", "Vendor"),
-    ("SKU", "products", "Product"),
-]
 
 
 class TransactionConverter:
@@ -371,10 +212,10 @@ class TransactionConverter:
     def _from_bizops(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
         entity = self.source.entity
         spec = BIZOPS_DOCS[entity]
-        skip, found = _skips(normal, labels, entity)
+        skip, found = skipped_documents(normal, labels, entity)
         issues += found
         skipped = [int(r) for r in normal.index[skip.to_numpy()]]
-        issues += _line_amounts(normal, entity)
+        issues += check_line_amounts(normal, entity)
         ctx = MapContext(
             settings=self.settings,
             source_system="bizops",

@@ -29,9 +29,9 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from .batches import TMP_PREFIX
+from .detection import detect
 from .errors import ConverterError
 from .issues import Issue
-from .detection import detect
 from .pipeline import ConversionResult, convert_file
 from .reading import open_table
 from .settings import Settings
@@ -42,7 +42,16 @@ IGNORED_SUFFIXES = (".tmp", ".partial", ".crdownload")
 SUBFOLDERS = ("processing", "processed", "failed")
 NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "fuse.sshfs", "9p", "davfs", "fuse.davfs2"}
 # Sage 50 imports lists before journals: masters first, then transactions.
-ORDER = ["customers", "vendors", "products", "orders", "invoices", "payments", "purchase_orders", "po_receipts"]
+ORDER = [
+    "customers",
+    "vendors",
+    "products",
+    "orders",
+    "invoices",
+    "payments",
+    "purchase_orders",
+    "po_receipts",
+]
 LOCK_NAME = ".bizops-sage50-watch.lock"
 
 
@@ -107,16 +116,25 @@ class _Hint(FileSystemEventHandler):
     def __init__(self, wake: threading.Event) -> None:
         self.wake = wake
 
-    def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's signature
+    def on_any_event(self, event) -> None:
         self.wake.set()
 
 
 class Watcher:
     """Watches one inbox. ``run`` loops until ``stop`` is set; ``run_once`` handles what is waiting."""
 
-    def __init__(self, *, inbox: Path, outbox: Path, settings: Settings, poll: float | None = None,
-                 rescan: float = 60.0, settle: float = 2.0, check: float = 1.0,
-                 convert: Callable[..., ConversionResult] = convert_file) -> None:
+    def __init__(
+        self,
+        *,
+        inbox: Path,
+        outbox: Path,
+        settings: Settings,
+        poll: float | None = None,
+        rescan: float = 60.0,
+        settle: float = 2.0,
+        check: float = 1.0,
+        convert: Callable[..., ConversionResult] = convert_file,
+    ) -> None:
         self.inbox, self.outbox, self.settings = inbox, outbox, settings
         self.network = network_filesystem(inbox) if inbox.exists() else None
         self.poll = poll if poll is not None else (5.0 if self.network else None)
@@ -149,8 +167,10 @@ class Watcher:
                 except (OSError, ValueError):
                     pid = 0
                 if pid and _pid_alive(pid) and pid != os.getpid():
-                    raise WatcherBusy(f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
-                                      f"remove {lock} if that process is gone.") from None
+                    raise WatcherBusy(
+                        f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
+                        f"remove {lock} if that process is gone."
+                    ) from None
                 lock.unlink(missing_ok=True)  # stale: its process is gone
         raise WatcherBusy(f"Could not take the lock {lock}.")
 
@@ -162,7 +182,7 @@ class Watcher:
     def recover(self) -> list[ConversionResult]:
         """After a crash: finish files left in processing/, remove orphan temporary batch folders."""
         for tmp in self.outbox.glob(f"to-*/{TMP_PREFIX}*"):
-            pid = tmp.name[len(TMP_PREFIX):].split("-", 1)[0]
+            pid = tmp.name[len(TMP_PREFIX) :].split("-", 1)[0]
             if not (pid.isdigit() and _pid_alive(int(pid)) and int(pid) != os.getpid()):
                 shutil.rmtree(tmp, ignore_errors=True)
                 log.info("removed orphan temporary folder %s", tmp)
@@ -205,7 +225,12 @@ class Watcher:
             self._seen[path] = (st.st_size, st.st_mtime, now)
             if st.st_size == 0 or now - st.st_mtime < self.settle:
                 continue
-            if prev and prev[0] == st.st_size and prev[1] == st.st_mtime and now - prev[2] >= self.check * 0.9:
+            if (
+                prev
+                and prev[0] == st.st_size
+                and prev[1] == st.st_mtime
+                and now - prev[2] >= self.check * 0.9
+            ):
                 ready.append(path)
         for gone in set(self._seen) - present:
             del self._seen[gone]
@@ -270,7 +295,7 @@ class Watcher:
     def _handle(self, claimed: Path) -> ConversionResult:
         try:
             result = self.convert(claimed, settings=self.settings, outbox=self.outbox)
-        except Exception as exc:  # noqa: BLE001 - one file's fault never stops the watcher
+        except Exception as exc:
             log.exception("conversion of %s crashed", claimed.name)
             result = ConversionResult(input=str(claimed), status="failed")
             result.issues.append(Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error"))
@@ -284,14 +309,25 @@ class Watcher:
             dest = unique_path(folder, claimed.name)
             shutil.move(str(claimed), dest)
             dest.with_name(dest.name + ".result.json").write_text(
-                json.dumps(result.as_dict() | {"input": str(dest)}, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                json.dumps(result.as_dict() | {"input": str(dest)}, indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            )
             self.stats.processed += 1
-            log.info("%s: %s, %d in, %d out, %d rejected, batch %s", claimed.name, result.status, result.rows_in,
-                     result.records_out, result.rejected, result.batch or "-")
+            log.info(
+                "%s: %s, %d in, %d out, %d rejected, batch %s",
+                claimed.name,
+                result.status,
+                result.rows_in,
+                result.records_out,
+                result.rejected,
+                result.batch or "-",
+            )
         else:
             dest = unique_path(self.inbox / "failed", claimed.name)
             shutil.move(str(claimed), dest)
-            dest.with_name(dest.name + ".error.txt").write_text(error_text(dest.name, result), encoding="utf-8")
+            dest.with_name(dest.name + ".error.txt").write_text(
+                error_text(dest.name, result), encoding="utf-8"
+            )
             self.stats.failed += 1
             first = next((i.message for i in result.issues if i.severity == "error"), result.status)
             log.error("%s: %s (%s); moved to failed/", claimed.name, result.status, first)
@@ -315,12 +351,29 @@ def _priority(path: Path) -> tuple[int, str]:
     """Sage's import order, from the file's header (its name only when it cannot be read)."""
     try:
         entity = detect(open_table(path)).entity
-        return (ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)), path.name
+        return (
+            ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)
+        ), path.name
     except (ConverterError, OSError):
         pass
     name = path.name.casefold()
-    hints = {"customer": 0, "vendor": 1, "item": 2, "product": 2, "so.": 3, "order": 3, "sales": 4, "invoice": 4,
-             "receipts": 5, "payment": 5, "po.": 6, "purchase_order": 6, "purchase.": 7, "po_receipt": 7, "chart": -1}
+    hints = {
+        "customer": 0,
+        "vendor": 1,
+        "item": 2,
+        "product": 2,
+        "so.": 3,
+        "order": 3,
+        "sales": 4,
+        "invoice": 4,
+        "receipts": 5,
+        "payment": 5,
+        "po.": 6,
+        "purchase_order": 6,
+        "purchase.": 7,
+        "po_receipt": 7,
+        "chart": -1,
+    }
     rank = next((r for hint, r in hints.items() if hint in name), len(ORDER))
     return rank, name
 
@@ -332,6 +385,9 @@ def error_text(name: str, result: ConversionResult) -> str:
     for issue in errors:
         where = issue.where()
         lines.append(f"- {where}: {issue.message}" if where != "file" else f"- {issue.message}")
-    lines += ["", "The file is kept here unchanged. Fix the problem (or the setting named above), then drop the "
-              "corrected file into the inbox again."]
+    lines += [
+        "",
+        "The file is kept here unchanged. Fix the problem (or the setting named above), then drop the "
+        "corrected file into the inbox again.",
+    ]
     return "\n".join(lines) + "\n"
