@@ -90,6 +90,10 @@ class Ledger:
         if self._conn is None:
             self._conn = connect(self.path)
             self._conn.executescript(SCHEMA)
+            # Ledgers from before the pid column: add it (SQLite has no ADD COLUMN IF NOT EXISTS).
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
+            if "pid" not in columns:
+                self._conn.execute("ALTER TABLE batches ADD COLUMN pid INTEGER")
         return self._conn
 
     def exists(self) -> bool:

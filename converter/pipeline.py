@@ -292,7 +292,7 @@ def _convert(
         if transaction:
             _finish_transactions(converter, result, catalog)
         else:
-            result.counts = dict(converter.counts)
+            result.counts = None if credit_only else dict(converter.counts)
         frames = key_frames if transaction else converter.source_frames
         confirmed, drifted = confirm(ledger, det, frames)
         report_confirmations(result, confirmed, drifted, det)

@@ -12,6 +12,7 @@ deleted, and an archived file is never overwritten by a later one with the same 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -53,6 +54,7 @@ ORDER = [
     "po_receipts",
 ]
 LOCK_NAME = ".bizops-sage50-watch.lock"
+_HELD: set[Path] = set()  # locks held by watchers of this process (their PID is ours, yet they are not stale)
 
 
 class WatcherBusy(ConverterError):
@@ -88,7 +90,9 @@ def unique_path(folder: Path, name: str) -> Path:
     candidate = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 2
-    while candidate.exists() or candidate.with_name(candidate.name + ".result.json").exists():
+    while any(
+        candidate.with_name(candidate.name + extra).exists() for extra in ("", ".result.json", ".error.txt")
+    ):
         candidate = folder / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
@@ -136,7 +140,7 @@ class Watcher:
         convert: Callable[..., ConversionResult] = convert_file,
     ) -> None:
         self.inbox, self.outbox, self.settings = inbox, outbox, settings
-        self.network = network_filesystem(inbox) if inbox.exists() else None
+        self.network = network_filesystem(inbox)
         self.poll = poll if poll is not None else (5.0 if self.network else None)
         self.rescan, self.settle, self.check = rescan, settle, check
         self.convert = convert
@@ -160,13 +164,14 @@ class Watcher:
                 os.write(fd, str(os.getpid()).encode())
                 os.close(fd)
                 self._lock = lock
+                _HELD.add(lock.resolve())
                 return
             except FileExistsError:
                 try:
                     pid = int(lock.read_text().strip() or 0)
                 except (OSError, ValueError):
                     pid = 0
-                if pid and _pid_alive(pid) and pid != os.getpid():
+                if pid and _pid_alive(pid) and (pid != os.getpid() or lock.resolve() in _HELD):
                     raise WatcherBusy(
                         f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
                         f"remove {lock} if that process is gone."
@@ -176,6 +181,7 @@ class Watcher:
 
     def release(self) -> None:
         if self._lock is not None:
+            _HELD.discard(self._lock.resolve())
             self._lock.unlink(missing_ok=True)
             self._lock = None
 
@@ -197,15 +203,22 @@ class Watcher:
         self._observer = observer
 
     def _supervise(self) -> None:
-        """Restart the observer thread if it died (PollingObserver does when a share goes away)."""
-        if self._observer is not None and not self._observer.is_alive():
-            self.stats.observer_restarts += 1
-            log.warning("the file observer stopped; restarting it")
-            try:
-                self._start_observer()
-            except OSError as exc:  # the share may still be away: the rescan timer keeps going
-                log.warning("could not restart the observer (%s); rescanning on the timer", exc)
-                self._observer = None
+        """Restart the observer if it died, or if its emitter did (watchdog stops the polling emitter
+        when a share goes away while the observer thread lives on); retry until it starts."""
+        obs = self._observer
+        healthy = obs is not None and obs.is_alive() and all(e.is_alive() for e in obs.emitters)
+        if healthy:
+            return
+        self.stats.observer_restarts += 1
+        log.warning("the file observer stopped; restarting it")
+        if obs is not None:
+            with contextlib.suppress(Exception):  # it is being replaced anyway
+                obs.stop()
+        try:
+            self._start_observer()
+        except OSError as exc:  # the share may still be away: the rescan timer keeps going meanwhile
+            log.warning("could not restart the observer (%s); rescanning on the timer", exc)
+            self._observer = None
 
     # ------------------------------------------------------------------ scanning
     def ready_files(self, now: float | None = None) -> list[Path]:
@@ -222,7 +235,8 @@ class Watcher:
             except OSError:
                 continue
             prev = self._seen.get(path)
-            self._seen[path] = (st.st_size, st.st_mtime, now)
+            if not (prev and prev[:2] == (st.st_size, st.st_mtime)):
+                self._seen[path] = (st.st_size, st.st_mtime, now)  # new or changed: check again later
             if st.st_size == 0 or now - st.st_mtime < self.settle:
                 continue
             if (
@@ -269,7 +283,12 @@ class Watcher:
                 if self.wake.is_set() or pending or due:
                     self.wake.clear()
                     last_scan = time.time()
-                    for path in self.ready_files():
+                    try:
+                        ready = self.ready_files()
+                    except OSError as exc:  # the inbox is unreachable (a share dropped out): retry
+                        log.warning("cannot scan %s (%s); retrying", self.inbox, exc)
+                        ready = []
+                    for path in ready:
                         if self.stop.is_set():
                             break
                         self._take(path)
@@ -354,7 +373,7 @@ def _priority(path: Path) -> tuple[int, str]:
         return (
             ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)
         ), path.name
-    except (ConverterError, OSError):
+    except Exception:
         pass
     name = path.name.casefold()
     hints = {
