@@ -238,7 +238,7 @@ class Ledger:
         for batch, path, pid in self.conn.execute(
             "SELECT batch, path, pid FROM batches WHERE state='pending'"
         ).fetchall():
-            if pid and pid != os.getpid() and _alive(pid):
+            if pid and pid != os.getpid() and pid_alive(pid):
                 continue  # another converter is writing it right now
             if Path(path).is_dir():
                 self.finish_batch(batch)
@@ -341,7 +341,8 @@ class Ledger:
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this ID runs on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -33,6 +33,8 @@ from .batches import TMP_PREFIX
 from .detection import detect
 from .errors import ConverterError
 from .issues import Issue
+from .layouts import ENTITIES
+from .ledger import pid_alive
 from .pipeline import ConversionResult, convert_file
 from .reading import open_table
 from .settings import Settings
@@ -43,16 +45,7 @@ IGNORED_SUFFIXES = (".tmp", ".partial", ".crdownload")
 SUBFOLDERS = ("processing", "processed", "failed")
 NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "fuse.sshfs", "9p", "davfs", "fuse.davfs2"}
 # Sage 50 imports lists before journals: masters first, then transactions.
-ORDER = [
-    "customers",
-    "vendors",
-    "products",
-    "orders",
-    "invoices",
-    "payments",
-    "purchase_orders",
-    "po_receipts",
-]
+ORDER = [e for e in ENTITIES if e != "credit_limits"]  # layouts lists them in this order
 LOCK_NAME = ".bizops-sage50-watch.lock"
 _HELD: set[Path] = set()  # locks held by watchers of this process (their PID is ours, yet they are not stale)
 
@@ -96,16 +89,6 @@ def unique_path(folder: Path, name: str) -> Path:
         candidate = folder / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -171,7 +154,7 @@ class Watcher:
                     pid = int(lock.read_text().strip() or 0)
                 except (OSError, ValueError):
                     pid = 0
-                if pid and _pid_alive(pid) and (pid != os.getpid() or lock.resolve() in _HELD):
+                if pid and pid_alive(pid) and (pid != os.getpid() or lock.resolve() in _HELD):
                     raise WatcherBusy(
                         f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
                         f"remove {lock} if that process is gone."
@@ -189,7 +172,7 @@ class Watcher:
         """After a crash: finish files left in processing/, remove orphan temporary batch folders."""
         for tmp in self.outbox.glob(f"to-*/{TMP_PREFIX}*"):
             pid = tmp.name[len(TMP_PREFIX) :].split("-", 1)[0]
-            if not (pid.isdigit() and _pid_alive(int(pid)) and int(pid) != os.getpid()):
+            if not (pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid()):
                 shutil.rmtree(tmp, ignore_errors=True)
                 log.info("removed orphan temporary folder %s", tmp)
         left = sorted((self.inbox / "processing").glob("*"))
