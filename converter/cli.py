@@ -74,7 +74,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
     for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected", "Status", "Batch"):
         table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
     for r in results:
-        direction = f"{r.source_system} → {r.target_system}" if r.source_system else "?"
+        direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
             "converted": "green",
             "empty": "yellow",
