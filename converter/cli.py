@@ -7,7 +7,6 @@ With ``--json`` the output is exactly the core result, as JSON, and nothing else
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -302,11 +301,3 @@ def init(
         fail(exc)
     for path in created:
         out.print(f"created {path}", markup=False)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())

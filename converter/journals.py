@@ -128,13 +128,6 @@ def money(values: pd.Series) -> pd.Series:
     return format_numbers(values, decimals=2, min_decimals=2)
 
 
-def _issue_at(
-    issues: list[Issue], rows, column: str | None, code: str, message: str, severity: str = "error"
-) -> None:
-    for row in dict.fromkeys(int(r) for r in rows):
-        issues.append(Issue(row, column, code, message, severity))  # type: ignore[arg-type]
-
-
 def _doc_name(source: pd.DataFrame, spec: BizOpsDoc, row: int) -> str:
     return " / ".join(str(source.at[row, k]) for k in spec.key)
 

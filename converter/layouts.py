@@ -298,7 +298,10 @@ def load_layout(system: str, entity: str) -> Layout:
     """Load and validate one layout; raises ``TemplateError`` naming the JSON path at fault."""
     path = layout_path(system, entity)
     if not path.is_file():
-        raise TemplateError(f"There is no {system} layout for {entity!r} ({path} is missing).")
+        raise TemplateError(
+            f"There is no {system} layout for {entity!r} ({path} is missing); restore templates/ from the "
+            "release (`bizops-sage50 templates list` shows what is there)."
+        )
     doc = _load_json(path)
     _raise_if(_schema_violations(doc, "layout", str(path)) or _layout_semantics(doc, str(path)))
     return _build_layout(doc, path)

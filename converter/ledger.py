@@ -302,12 +302,10 @@ class Ledger:
     def status(self, *, unconfirmed_days: int) -> list[dict[str, Any]]:
         if not self.exists():
             return []
-        cutoff = (dt.datetime.now().astimezone() - dt.timedelta(days=unconfirmed_days)).isoformat(
-            timespec="seconds"
-        )
+        cutoff = _cutoff(unconfirmed_days)
         rows = self.conn.execute(
             "SELECT s.entity, s.target, COUNT(*), SUM(s.confirmed_at IS NOT NULL), "
-            "SUM(s.confirmed_at IS NULL AND s.sent_at < ?), SUM(s.drift IS NOT NULL) FROM sent s JOIN batches b ON b.batch = s.batch "
+            "SUM(s.confirmed_at IS NULL AND julianday(s.sent_at) < julianday(?)), SUM(s.drift IS NOT NULL) FROM sent s JOIN batches b ON b.batch = s.batch "
             "WHERE b.state = 'recorded' GROUP BY s.entity, s.target ORDER BY s.entity, s.target",
             (cutoff,),
         ).fetchall()
@@ -321,7 +319,8 @@ class Ledger:
         if not self.exists():
             return []
         rows = self.conn.execute(
-            "SELECT entity, target, id, drift FROM sent WHERE drift IS NOT NULL ORDER BY entity, id LIMIT ?",
+            "SELECT s.entity, s.target, s.id, s.drift FROM sent s JOIN batches b ON b.batch = s.batch "
+            "WHERE b.state = 'recorded' AND s.drift IS NOT NULL ORDER BY s.entity, s.id LIMIT ?",
             (limit,),
         ).fetchall()
         return [{"entity": e, "target": t, "id": i, "fields": json.loads(d)} for e, t, i, d in rows]
@@ -329,12 +328,10 @@ class Ledger:
     def overdue(self, *, unconfirmed_days: int, limit: int = 50) -> list[dict[str, Any]]:
         if not self.exists():
             return []
-        cutoff = (dt.datetime.now().astimezone() - dt.timedelta(days=unconfirmed_days)).isoformat(
-            timespec="seconds"
-        )
+        cutoff = _cutoff(unconfirmed_days)
         rows = self.conn.execute(
             "SELECT s.entity, s.target, s.id, s.batch, s.sent_at FROM sent s JOIN batches b ON b.batch = s.batch "
-            "WHERE b.state = 'recorded' AND s.confirmed_at IS NULL AND s.sent_at < ? ORDER BY s.sent_at LIMIT ?",
+            "WHERE b.state = 'recorded' AND s.confirmed_at IS NULL AND julianday(s.sent_at) < julianday(?) ORDER BY s.sent_at LIMIT ?",
             (cutoff, limit),
         ).fetchall()
         keys = ("entity", "target", "id", "batch", "sent_at")
@@ -350,3 +347,8 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _cutoff(days: int) -> str:
+    """The moment ``days`` ago; compared with julianday(), so UTC offsets (DST) do not matter."""
+    return (dt.datetime.now().astimezone() - dt.timedelta(days=days)).isoformat(timespec="seconds")

@@ -348,7 +348,10 @@ def resolve_map(settings: Settings, source_system: str, target_system: str, enti
     if not path.is_file():
         if override:
             raise ConfigError(f"`{key}` points at {path}, which does not exist. Fix the path in the config.")
-        raise TemplateError(f"There is no {direction} mapping template for {entity} ({path}).")
+        raise TemplateError(
+            f"There is no {direction} mapping template for {entity} ({path}). Restore it from the "
+            f"release, or point `{key}` in the config at a site template."
+        )
     template = load_map(path.resolve())
     if (template.source_system, template.target_system, template.source_entity) != (
         source_system,

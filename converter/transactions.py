@@ -192,6 +192,18 @@ class TransactionConverter:
             )
         return output[~output[DOC].isin(duplicates | changed)], duplicates, changed
 
+    def _map(self, frame: pd.DataFrame, issues: list[Issue]) -> pd.DataFrame:
+        """Row-level fields through the mapping template; its issues join ``issues``."""
+        ctx = MapContext(
+            settings=self.settings,
+            source_system=self.source.system,
+            date_order=self.date_order,
+            target_layout=self.target,
+        )
+        mapped = apply_map(frame, self.template, ctx)
+        issues += ctx.issues
+        return mapped
+
     def _check_target(self, frame: pd.DataFrame, issues: list[Issue]) -> list[Issue]:
         """The target system's rules (IDs, lengths, characters) on the output, fixed in place.
 
@@ -216,14 +228,7 @@ class TransactionConverter:
         issues += found
         skipped = [int(r) for r in normal.index[skip.to_numpy()]]
         issues += check_line_amounts(normal, entity)
-        ctx = MapContext(
-            settings=self.settings,
-            source_system="bizops",
-            date_order=self.date_order,
-            target_layout=self.target,
-        )
-        mapped = apply_map(normal, self.template, ctx)
-        issues += ctx.issues
+        mapped = self._map(normal, issues)
         bad = set(rows_of_bad_documents(labels, issues)) | set(skipped)
         keep = ~normal.index.isin(list(bad))
         bctx = BuildContext(self.settings, self.catalog, self.target, [])
@@ -298,14 +303,7 @@ class TransactionConverter:
         bad = set(rows_of_bad_documents(labels, issues))
         keep = ~normal.index.isin(list(bad))
         lines, extras = split_sage(normal[keep], labels[keep], journal, self.settings)
-        ctx = MapContext(
-            settings=self.settings,
-            source_system="sage50",
-            date_order=self.date_order,
-            target_layout=self.target,
-        )
-        mapped = apply_map(lines, self.template, ctx)
-        issues += ctx.issues
+        mapped = self._map(lines, issues)
         _finish_bizops(mapped, extras, spec, self.target)
         mapped[DOC] = extras[DOC]
         issues += self._check_target(mapped, issues)

@@ -6,8 +6,6 @@ mtime in the past: each run then takes about one check.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import os
@@ -22,13 +20,13 @@ from typer.testing import CliRunner
 
 from converter import cli
 from converter.watch import LOCK_NAME
+from tests.conftest import customers_csv, drop
 
 runner = CliRunner()
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-CUSTOMER_COLUMNS = next(csv.reader(io.StringIO((SAMPLES / "bizops" / "customers.csv").read_text("utf-8"))))
 
 CONFIG = """\
 [ownership]
@@ -37,27 +35,6 @@ products = "bizops"
 vendors = "sage50"
 transactions = "bizops"
 """
-
-
-def customers_csv(ids: list[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CUSTOMER_COLUMNS)
-    for cid in ids:
-        row = dict.fromkeys(CUSTOMER_COLUMNS, "")
-        row.update(CustomerID=cid, Name=f"CLI Test {cid}", City="Boston", Inactive="FALSE")
-        writer.writerow([row[c] for c in CUSTOMER_COLUMNS])
-    return buf.getvalue()
-
-
-def drop(folder: Path, name: str, data: str | bytes) -> Path:
-    """A file that has settled: written, with an mtime 10 s in the past."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    then = time.time() - 10
-    os.utime(path, (then, then))
-    return path
 
 
 def archived(folder: Path) -> list[str]:

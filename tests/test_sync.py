@@ -22,20 +22,11 @@ from converter.ledger import Ledger
 from converter.pipeline import convert_file
 from converter.project import forget_batch, status_report
 from converter.settings import load_settings
-from tests.conftest import rcc
+from tests.conftest import SAGE50_ACCOUNTS, rcc
 
 runner = CliRunner()
 
-CONFIG = """\
-[sage50]
-ar_account = "11000"
-ap_account = "20000"
-cash_account = "10200"
-freight_account = "40600"
-default_sales_account = "40000"
-default_purchase_account = "12000"
-damaged_returns_item = "DAMAGED"
-"""
+CONFIG = SAGE50_ACCOUNTS
 
 BIZ_CUSTOMERS = "CustomerID,Name,City,Phone,CreditLimit,CreditStatus\n"
 SAGE_CUSTOMERS = "Customer ID,Customer Name,Bill to City,Credit Limit,Credit Status\n"

@@ -13,20 +13,15 @@ from converter.layouts import load_layout
 from converter.pipeline import convert_file
 from converter.settings import load_settings
 from converter.transactions import TransactionConverter
-from tests.conftest import rcc
+from tests.conftest import SAGE50_ACCOUNTS, rcc
 
-CONFIG = """\
+CONFIG = (
+    """\
 [reading]
 chunk_rows = {chunk_rows}
-
-[sage50]
-ar_account = "11000"
-ap_account = "20000"
-cash_account = "10200"
-freight_account = "40600"
-default_sales_account = "40000"
-default_purchase_account = "12000"
-damaged_returns_item = "DAMAGED"
+"""
+    + SAGE50_ACCOUNTS  # no braces: safe inside the format string
+    + """
 
 [sage50.sales_tax.GA]
 agency = "GA-DOR"
@@ -39,6 +34,7 @@ unknown_references = "{unknown}"
 transactions = "{owner}"
 customers = "sage50"
 """
+)
 
 
 def write_config(

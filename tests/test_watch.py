@@ -35,58 +35,27 @@ from converter.ledger import Ledger
 from converter.pipeline import ConversionResult, convert_file
 from converter.settings import load_settings
 from converter.watch import LOCK_NAME, Watcher, WatcherBusy, ignored, network_filesystem
-from tests.conftest import rcc
+from tests.conftest import SAGE50_ACCOUNTS, customers_csv, drop, rcc
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-CUSTOMER_COLUMNS = next(csv.reader(io.StringIO((SAMPLES / "bizops" / "customers.csv").read_text("utf-8"))))
 FAST = {"settle": 0.5, "check": 0.2, "rescan": 60.0}
 
-CONFIG = """\
+CONFIG = (
+    """\
 [ownership]
 customers = "bizops"
 products = "bizops"
 vendors = "sage50"
 transactions = "bizops"
 
-[sage50]
-ar_account = "11000"
-ap_account = "20000"
-cash_account = "10200"
-freight_account = "40600"
-default_sales_account = "40000"
-default_purchase_account = "12000"
-damaged_returns_item = "DAMAGED"
 """
+    + SAGE50_ACCOUNTS
+)
 
 
 # ---------------------------------------------------------------------------------------- helpers
-def customers_csv(ids: list[str]) -> str:
-    """A tiny, valid BizOps customer export: the real heading row, one row per ID."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CUSTOMER_COLUMNS)
-    for cid in ids:
-        row = dict.fromkeys(CUSTOMER_COLUMNS, "")
-        row.update(CustomerID=cid, Name=f"Watch Test {cid}", City="Boston", Inactive="FALSE")
-        writer.writerow([row[c] for c in CUSTOMER_COLUMNS])
-    return buf.getvalue()
-
-
-def drop(folder: Path, name: str, data: str | bytes, *, age: float | None = 10.0) -> Path:
-    """Write a file into ``folder``; ``age`` seconds old (so it has settled), or fresh with None."""
-    path = folder / name
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    if age is not None:
-        then = time.time() - age
-        os.utime(path, (then, then))
-    return path
-
-
 def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
