@@ -231,7 +231,16 @@ def _convert(
             return
     mode = ownership_mode(det, settings, initial_load=initial_load)
     if mode == "refuse":
-        refuse(path, table, det, result, ledger=ledger, settings=settings, date_order=order)
+        refuse(
+            path,
+            table,
+            det,
+            result,
+            ledger=ledger,
+            settings=settings,
+            date_order=order,
+            template_key=template_key,
+        )
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = output_fields(template, target)

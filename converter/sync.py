@@ -134,8 +134,10 @@ def refuse(
     ledger: Ledger | None,
     settings: Settings,
     date_order: str,
+    template_key: str,
 ) -> None:
-    """A non-owner's export is not converted; it still confirms what was sent to its system."""
+    """A non-owner's export is not converted; it still confirms what was sent to its system, and
+    the ledger's history shows it was refused."""
     frames = []
     for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
         frame = chunk.frame.set_axis(list(chunk.row_numbers))
@@ -146,6 +148,8 @@ def refuse(
     key = ownership_key(det, settings)
     owner = "BizOps" if settings.get(key) == "bizops" else "Sage 50"
     system = "Sage 50" if det.system == "sage50" else "BizOps"
+    result.status = "refused"
+    remember(ledger, path, result, template_key, batch=None)
     raise OwnershipError(
         f"{path.name} is a {system} export of {det.entity}, but {owner} is the system of record (`{key}`), so it was "
         f"not converted{f' ({confirmed} records sent earlier were confirmed by it)' if confirmed else ''}. "

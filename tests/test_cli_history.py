@@ -53,9 +53,10 @@ def test_history_json_equals_the_core_result(processed, monkeypatch):
 def test_history_lists_each_file_processed_once(processed):
     settings, results = processed
     rows = history(settings)
-    # The refused vendors file was not processed; the repeat of customers.csv is the same entry.
-    assert sorted(r["file"] for r in rows) == ["customers.csv", "products.csv"]
+    # The refused vendors file is listed with its outcome; the repeat of customers.csv is the same entry.
+    assert sorted(r["file"] for r in rows) == ["customers.csv", "products.csv", "vendors.csv"]
     by_file = {r["file"]: r for r in rows}
+    assert by_file["vendors.csv"]["outcome"] == "refused" and by_file["vendors.csv"]["batch"] is None
     customers = by_file["customers.csv"]
     assert customers["entity"] == "customers" and customers["direction"] == "bizops-to-sage50"
     assert customers["outcome"] == "converted" and customers["batch"] == results["customers.csv"].batch
