@@ -28,6 +28,16 @@ class ReadError(ConverterError):
     """A file cannot be read: not text, wrong encoding, not a spreadsheet."""
 
 
+class LimitError(ReadError):
+    """A file goes past a resource limit (``[limits]`` in the config): refused before it exhausts
+    memory. ``key`` is the config key that raises the limit; ``row`` and ``column`` (1-based) say
+    where it was hit, when it was hit inside the file."""
+
+    def __init__(self, message: str, *, key: str, row: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.key, self.row, self.column = key, row, column
+
+
 class DetectionError(ConverterError):
     """A file matches no known layout; the message names the closest ones."""
 

@@ -40,6 +40,13 @@ unknown_references = "error"      # or "warning"
 [status]
 unconfirmed_days = 7              # `status` flags records Sage has not confirmed after this long
 
+[limits]                          # a file past a limit is refused, with the row and column named
+max_file_mb = 1024                # size of one input file
+max_rows = 5000000                # data rows in one file
+max_cell_chars = 32767            # characters in one cell (Excel's own limit)
+max_columns = 1000                # cells in one row
+max_xlsx_unpacked_mb = 500        # an XLSX's unpacked size, checked before unpacking (zip bombs)
+
 [sage50]
 # ar_account = "11000"            # Accounts Receivable Account on sales documents
 # ap_account = "20000"            # Accounts Payable Account on purchases

@@ -9,6 +9,10 @@ Why this module is careful:
 - Rows are streamed in chunks so memory stays flat as files grow; row numbers are spreadsheet
   row numbers (the heading row is row 1).
 - Ragged rows (too many or too few cells) are reported per row, not silently padded.
+- Resource limits (``limits``) are checked on the way: the file's size before anything is read,
+  an XLSX's unpacked size before it is unpacked, then columns, rows and cell lengths (a row's
+  joined length first, one C call, so the per-cell look happens only for a row that is over), so
+  a hostile or broken file stops as a ``LimitError`` instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import pandas as pd
 
 from .errors import ReadError
 from .issues import Issue
+from .limits import Limits
 
 ENCODING_ALIASES = {
     "utf8": "utf-8",
@@ -156,14 +161,18 @@ def cell_text(value: object) -> str:
 
 @dataclass
 class Chunk:
-    """A block of rows as text. ``first_row`` is the spreadsheet row number of row 0."""
+    """A block of rows as text. ``first_row`` is the spreadsheet row number of row 0; ``rows``
+    holds each row's own number, since blank lines skipped inside a chunk leave gaps."""
 
     frame: pd.DataFrame
     first_row: int
     issues: list[Issue] = field(default_factory=list)
+    rows: list[int] | None = None
 
     @property
-    def row_numbers(self) -> range:
+    def row_numbers(self) -> range | list[int]:
+        if self.rows is not None:
+            return self.rows
         return range(self.first_row, self.first_row + len(self.frame))
 
 
@@ -175,8 +184,17 @@ class TableFile:
     format: str  # "csv" or "xlsx"
     encoding: str | None
     delimiter: str = ","
+    limits: Limits = field(default_factory=Limits)
 
     def iter_rows(self) -> Iterator[list[str]]:
+        """Every row as a list of cells; a row wider than ``limits.max_columns`` stops the file."""
+        widest = self.limits.max_columns
+        for row_no, row in enumerate(self._raw_rows(), start=1):
+            if len(row) > widest:
+                self.limits.check_columns(self.path, row_no, len(row))
+            yield row
+
+    def _raw_rows(self) -> Iterator[list[str]]:
         if self.format == "xlsx":
             yield from self._xlsx_rows()
             return
@@ -218,10 +236,13 @@ class TableFile:
             book.close()
 
     def head(self, n: int = 5) -> list[list[str]]:
-        rows = []
-        for row in self.iter_rows():
+        rows: list[list[str]] = []
+        longest = self.limits.max_cell_chars
+        for row_no, row in enumerate(self.iter_rows(), start=1):
             if not any(c.strip() for c in row):
                 continue
+            if len("".join(row)) > longest:  # before detection quotes any of it
+                self.limits.check_cells(self.path, row_no, row, rows[0] if rows else ())
             rows.append(row)
             if len(rows) >= n:
                 break
@@ -235,33 +256,50 @@ class TableFile:
         Blank lines are skipped (Excel leaves them at the end of files).
         """
         width = len(columns)
+        limits = self.limits
+        longest = limits.max_cell_chars
         rows: list[list[str]] = []
+        numbers: list[int] = []
         issues: list[Issue] = []
-        first = None
-        row_no = 0
+        row_no = header_rows = 0
         it = self.iter_rows()
         if has_header:
             for header in it:
                 row_no += 1
                 if any(c.strip() for c in header):
+                    if len("".join(header)) > longest:
+                        limits.check_cells(self.path, row_no, header)
                     break
+            header_rows = row_no
+        last = limits.max_rows + header_rows  # the last row number allowed
         for row in it:
             row_no += 1
+            if row_no > last:
+                limits.check_rows(self.path, row_no, row_no - header_rows)
             if not any(c.strip() for c in row):
                 continue
-            if first is None:
-                first = row_no
+            if len("".join(row)) > longest:  # no cell can be longer than its row: one C call per row
+                limits.check_cells(self.path, row_no, row, columns)
             if len(row) != width:
                 # XLSX rows lose their trailing blank cells: only extra values are ragged there.
                 if self.format == "csv" or any(c.strip() for c in row[width:]):
                     issues.append(_ragged(row_no, row, width))
                 row = (row + [""] * width)[:width]
             rows.append(row)
+            numbers.append(row_no)
             if len(rows) >= chunk_rows:
-                yield _chunk(rows, columns, first, issues)
-                rows, issues, first = [], [], None
+                yield self._numbered(rows, numbers, columns, issues)
+                rows, numbers, issues = [], [], []
         if rows or issues:
-            yield _chunk(rows, columns, first or row_no, issues)
+            yield self._numbered(rows, numbers or [row_no], columns, issues)
+
+    def _numbered(
+        self, rows: list[list[str]], numbers: list[int], columns: list[str], issues: list[Issue]
+    ) -> Chunk:
+        """A chunk that knows each row's spreadsheet number."""
+        chunk = _chunk(rows, columns, numbers[0], issues)
+        chunk.rows = numbers if rows else None
+        return chunk
 
 
 def _ragged(row_no: int, row: list[str], width: int) -> Issue:
@@ -288,17 +326,24 @@ def _chunk(rows: list[list[str]], columns: list[str], first: int, issues: list[I
     return Chunk(frame=frame, first_row=first, issues=issues)
 
 
-def open_table(path: Path, *, encoding: str | None = None) -> TableFile:
-    """Open ``path`` for reading: work out CSV vs XLSX, the encoding and the delimiter."""
+def open_table(path: Path, *, encoding: str | None = None, limits: Limits | None = None) -> TableFile:
+    """Open ``path`` for reading: work out CSV vs XLSX, the encoding and the delimiter.
+
+    ``limits`` (the documented defaults when ``None``) are checked from the file's size and, for
+    a workbook, its zip directory before any of it is read; the rest while its rows are read.
+    """
+    limits = limits or Limits()
     if not path.is_file():
         raise ReadError(f"{path} does not exist or is not a file.")
     size = path.stat().st_size
     if size == 0:
         raise ReadError(f"{path.name} is empty (0 bytes). Export the file again from its system.")
+    limits.check_file(path, size)
     with path.open("rb") as fh:
         magic = fh.read(8)
     if magic.startswith(b"PK\x03\x04"):
-        return TableFile(path=path, format="xlsx", encoding=None)
+        limits.check_xlsx(path)
+        return TableFile(path=path, format="xlsx", encoding=None, limits=limits)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReadError(
             f"{path.name} is an old Excel .xls workbook. Save it as .xlsx or CSV and drop it again."
@@ -306,4 +351,6 @@ def open_table(path: Path, *, encoding: str | None = None) -> TableFile:
     enc = normalise_encoding(encoding) if encoding and encoding != "auto" else detect_encoding(path)
     with path.open("r", encoding=enc, newline="", errors="replace") as fh:
         first_line = io.StringIO(fh.read(64 * 1024)).readline()
-    return TableFile(path=path, format="csv", encoding=enc, delimiter=_sniff_delimiter(first_line))
+    return TableFile(
+        path=path, format="csv", encoding=enc, delimiter=_sniff_delimiter(first_line), limits=limits
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .limits import Limits
 
 CONFIG_NAME = "bizops-sage50.toml"
 
@@ -37,6 +38,17 @@ DEFAULTS: dict[str, Any] = {
     "credit_limits": {"hold_above_percent": 50, "hold_above_amount": 10_000},
     "checks": {"unknown_references": "error"},
     "status": {"unconfirmed_days": 7},
+    # Resource limits: a file past one is refused with a message naming the key (see ``limits``).
+    "limits": {
+        "max_file_mb": 1024,
+        "max_rows": 5_000_000,
+        "max_cell_chars": 32_767,  # Excel's own limit for one cell
+        "max_columns": 1_000,
+        "max_xlsx_unpacked_mb": 500,  # a workbook that would unpack larger is a zip bomb
+    },
+    # Every batch gets review.xlsx; with require_approval, batches wait in outbox/pending/ until
+    # `bizops-sage50 approve` moves them to outbox/ready/. max_rows caps the records shown.
+    "review": {"require_approval": False, "max_rows": 2_000},
 }
 
 DATE_ORDERS = ("mdy", "dmy", "ymd")
@@ -94,6 +106,11 @@ class Settings:
     def date_order(self) -> str:
         return str(self.get("reading.date_order", "mdy"))
 
+    @property
+    def limits(self) -> Limits:
+        """The ``[limits]`` section, checked: what reading refuses to go past."""
+        return Limits.from_config(self.get("limits"))
+
 
 def load_settings(
     config: Path | None = None, *, cwd: Path | None = None, overrides: dict[str, Any] | None = None
@@ -133,4 +150,5 @@ def load_settings(
         raise ConfigError(
             f"`reading.chunk_rows` is {chunk!r}; it must be a whole number of rows, such as 50000."
         )
+    settings.limits  # noqa: B018 - a bad [limits] value stops here, before any file is read
     return settings

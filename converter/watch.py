@@ -8,6 +8,11 @@ the same size and mtime on two checks ``check`` seconds apart. It is then *claim
 into ``inbox/processing/`` on the same volume, converted, and archived: ``processed/YYYY-MM-DD/``
 with ``<name>.result.json`` beside it, or ``failed/`` with ``<name>.error.txt``. Nothing is ever
 deleted, and an archived file is never overwritten by a later one with the same name.
+
+Whoever can drop files can drop hostile ones, so nothing in the inbox can make the watcher read or
+write elsewhere: a symbolic link is never followed (the link itself is moved to ``failed/``),
+archive folders that are links are refused, archive names are only ever the file's own name
+(shortened to fit, with ``-2``… added), and sidecar files are created afresh, never through a link.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from .errors import ConverterError
 from .issues import Issue
 from .layouts import ENTITIES
 from .ledger import pid_alive
+from .limits import Limits
 from .pipeline import ConversionResult, convert_file
 from .reading import open_table
 from .settings import Settings
@@ -52,6 +58,15 @@ _HELD: set[Path] = set()  # locks held by watchers of this process (their PID is
 
 class WatcherBusy(ConverterError):
     """Another watcher holds this inbox."""
+
+
+class UnsafeFolder(ConverterError):
+    """An archive folder inside the inbox is a symbolic link: writing there could land outside it."""
+
+
+NAME_MAX = 255  # bytes in one file-name component (ext4, NTFS, SMB)
+SIDECARS = (".result.json", ".error.txt")
+_NAME_ROOM = max(len(s) for s in SIDECARS) + len("-99999")  # what unique_path may add to a name
 
 
 def ignored(path: Path) -> bool:
@@ -77,18 +92,82 @@ def network_filesystem(path: Path, mounts: Path = Path("/proc/mounts")) -> str |
     return kind if kind in NETWORK_FS else None
 
 
+def fitting_name(name: str) -> str:
+    """``name``, its stem cut (keeping the extension) so that with a ``-N`` counter and a sidecar
+    suffix it still fits in one file-name component: a long name must not make archiving fail."""
+    limit = NAME_MAX - _NAME_ROOM
+    if len(os.fsencode(name)) <= limit:
+        return name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    if len(os.fsencode(suffix)) > 16:
+        stem, suffix = name, ""
+    while stem and len(os.fsencode(stem + suffix)) > limit:
+        stem = stem[:-1]
+    return (stem or "file") + suffix
+
+
 def unique_path(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3``… so an archived file is never overwritten."""
+    """``folder/name``, or ``name-2``, ``name-3``… so an archived file is never overwritten. Links
+    count as taken (``lexists``), so nothing is ever written through one planted there."""
     folder.mkdir(parents=True, exist_ok=True)
+    name = fitting_name(name)
     candidate = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 2
-    while any(
-        candidate.with_name(candidate.name + extra).exists() for extra in ("", ".result.json", ".error.txt")
-    ):
+    while any(os.path.lexists(candidate.with_name(candidate.name + extra)) for extra in ("", *SIDECARS)):
         candidate = folder / f"{stem}-{n}{suffix}"
         n += 1
     return candidate
+
+
+def checked_folder(root: Path, *parts: str) -> Path:
+    """``root/parts…``, created as needed; a symbolic link on the way is refused, since archiving
+    through it would write outside the inbox."""
+    folder = root
+    for part in parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise UnsafeFolder(
+                f"{folder} is a symbolic link (to {os.readlink(folder)}); the watcher writes only "
+                f"inside {root}. Replace the link with a plain folder."
+            )
+        folder.mkdir(exist_ok=True)
+    return folder
+
+
+def shown(name: str) -> str:
+    """A file name as it can be logged and written: bytes that are not UTF-8 escaped, not fatal."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create ``path`` afresh (never over a file, never through a link planted under its name)."""
+    with path.open("x", encoding="utf-8", errors="backslashreplace") as fh:
+        fh.write(text)
+
+
+def refuse_link(link: Path, inbox: Path) -> ConversionResult:
+    """A symbolic link in the inbox is refused unread: following it would let whoever drops files
+    make the watcher read (and report on) any file it can reach."""
+    try:
+        target = os.readlink(link)
+    except OSError:  # gone or no longer a link: still never followed
+        target = "?"
+    where = os.path.normpath(os.path.join(inbox, target))
+    outside = os.path.commonpath([os.path.abspath(inbox), os.path.abspath(where)]) != os.path.abspath(inbox)
+    result = ConversionResult(input=str(link), status="failed")
+    result.issues.append(
+        Issue(
+            None,
+            None,
+            "symlink",
+            f"{shown(link.name)} is a symbolic link to {shown(target)}"
+            f"{', outside the inbox' if outside else ''}; the watcher never follows links, so the "
+            "target was not read. Copy the file itself into the inbox.",
+            "error",
+        )
+    )
+    return result
 
 
 @dataclass
@@ -139,7 +218,7 @@ class Watcher:
         """One watcher per inbox: a lock file holding our PID (a dead holder's lock is taken over)."""
         self.inbox.mkdir(parents=True, exist_ok=True)
         for sub in SUBFOLDERS:
-            (self.inbox / sub).mkdir(exist_ok=True)
+            checked_folder(self.inbox, sub)
         lock = self.inbox / LOCK_NAME
         for _ in range(2):
             try:
@@ -170,13 +249,14 @@ class Watcher:
 
     def recover(self) -> list[ConversionResult]:
         """After a crash: finish files left in processing/, remove orphan temporary batch folders."""
-        for tmp in self.outbox.glob(f"to-*/{TMP_PREFIX}*"):
+        orphans = [*self.outbox.glob(f"to-*/{TMP_PREFIX}*"), *self.outbox.glob(f"pending/to-*/{TMP_PREFIX}*")]
+        for tmp in orphans:
             pid = tmp.name[len(TMP_PREFIX) :].split("-", 1)[0]
             if not (pid.isdigit() and pid_alive(int(pid)) and int(pid) != os.getpid()):
                 shutil.rmtree(tmp, ignore_errors=True)
                 log.info("removed orphan temporary folder %s", tmp)
         left = sorted((self.inbox / "processing").glob("*"))
-        return [self._handle(path) for path in left if path.is_file()]
+        return [self._handle(path) for path in left if path.is_file() or path.is_symlink()]
 
     def _start_observer(self) -> None:
         observer = PollingObserver(timeout=self.poll) if self.poll else Observer()
@@ -210,7 +290,12 @@ class Watcher:
         ready = []
         present = set()
         for path in self.inbox.iterdir():
-            if not path.is_file() or ignored(path) or path.is_symlink():
+            if ignored(path):
+                continue
+            if path.is_symlink():  # complete as soon as it exists; refused unread (see _handle)
+                ready.append(path)
+                continue
+            if not path.is_file():
                 continue
             present.add(path)
             try:
@@ -231,17 +316,20 @@ class Watcher:
                 ready.append(path)
         for gone in set(self._seen) - present:
             del self._seen[gone]
-        return sorted(ready, key=_priority)
+        limits = self.settings.limits
+        return sorted(ready, key=lambda p: _priority(p, limits))
 
     def run_once(self, *, max_wait: float | None = None) -> list[ConversionResult]:
         """Process everything waiting now (for cron and Task Scheduler), then return."""
         results = self.recover()
         deadline = time.time() + (max_wait if max_wait is not None else self.settle + 3 * self.check + 5)
+        tried: set[Path] = set()  # a file that could not be claimed is not retried in this run
         while not self.stop.is_set():
-            waiting = [p for p in self.inbox.iterdir() if p.is_file() and not ignored(p)]
+            waiting = [p for p in self.inbox.iterdir() if (p.is_file() or p.is_symlink()) and not ignored(p)]
             if not waiting:
                 break
-            ready = self.ready_files()
+            ready = [p for p in self.ready_files() if p not in tried]
+            tried.update(ready)
             for path in ready:
                 if self.stop.is_set():
                     break
@@ -286,38 +374,62 @@ class Watcher:
     # ------------------------------------------------------------------ one file
     def _take(self, path: Path) -> ConversionResult:
         """Claim ``path`` by renaming it into processing/ (so nobody else takes it), then handle it."""
-        claimed = unique_path(self.inbox / "processing", path.name)
         try:
+            claimed = unique_path(checked_folder(self.inbox, "processing"), path.name)
             os.rename(path, claimed)
         except FileNotFoundError:
             return ConversionResult(input=str(path), status="skipped")  # taken by someone else
+        except (OSError, ConverterError) as exc:  # that file's problem, never the watcher's
+            log.error("cannot claim %s (%s); left in the inbox", shown(path.name), exc)
+            result = ConversionResult(input=str(path), status="failed")
+            result.issues.append(Issue(None, None, "io-error", f"{shown(path.name)}: {exc}", "error"))
+            return result
         self._seen.pop(path, None)
         return self._handle(claimed)
 
     def _handle(self, claimed: Path) -> ConversionResult:
+        if claimed.is_symlink():
+            result = refuse_link(claimed, self.inbox)
+        else:
+            try:
+                result = self.convert(claimed, settings=self.settings, outbox=self.outbox)
+            except Exception as exc:
+                log.exception("conversion of %s crashed", shown(claimed.name))
+                result = ConversionResult(input=str(claimed), status="failed")
+                result.issues.append(
+                    Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error")
+                )
         try:
-            result = self.convert(claimed, settings=self.settings, outbox=self.outbox)
-        except Exception as exc:
-            log.exception("conversion of %s crashed", claimed.name)
-            result = ConversionResult(input=str(claimed), status="failed")
-            result.issues.append(Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error"))
-        self._archive(claimed, result)
+            self._archive(claimed, result)
+        except (OSError, ConverterError) as exc:  # kept in processing/: the next start retries it
+            self.stats.failed += 1
+            log.error("%s could not be archived (%s); it stays in processing/", shown(claimed.name), exc)
+            result.issues.append(
+                Issue(
+                    None,
+                    None,
+                    "archive-failed",
+                    f"{shown(claimed.name)} could not be moved out of processing/ ({exc}); it is kept "
+                    "there and retried when the watcher next starts.",
+                    "error",
+                )
+            )
         return result
 
     def _archive(self, claimed: Path, result: ConversionResult) -> None:
         good = result.status in ("converted", "rejected-rows", "empty", "recorded", "already-processed")
         if good:
-            folder = self.inbox / "processed" / dt.date.today().isoformat()
+            folder = checked_folder(self.inbox, "processed", dt.date.today().isoformat())
             dest = unique_path(folder, claimed.name)
             shutil.move(str(claimed), dest)
-            dest.with_name(dest.name + ".result.json").write_text(
+            _write_new(
+                dest.with_name(dest.name + ".result.json"),
                 json.dumps(result.as_dict() | {"input": str(dest)}, indent=2, ensure_ascii=False) + "\n",
-                encoding="utf-8",
             )
             self.stats.processed += 1
             log.info(
                 "%s: %s, %d in, %d out, %d rejected, batch %s",
-                claimed.name,
+                shown(claimed.name),
                 result.status,
                 result.rows_in,
                 result.records_out,
@@ -325,14 +437,12 @@ class Watcher:
                 result.batch or "-",
             )
         else:
-            dest = unique_path(self.inbox / "failed", claimed.name)
+            dest = unique_path(checked_folder(self.inbox, "failed"), claimed.name)
             shutil.move(str(claimed), dest)
-            dest.with_name(dest.name + ".error.txt").write_text(
-                error_text(dest.name, result), encoding="utf-8"
-            )
+            _write_new(dest.with_name(dest.name + ".error.txt"), error_text(dest.name, result))
             self.stats.failed += 1
             first = next((i.message for i in result.issues if i.severity == "error"), result.status)
-            log.error("%s: %s (%s); moved to failed/", claimed.name, result.status, first)
+            log.error("%s: %s (%s); moved to failed/", shown(claimed.name), result.status, shown(first))
 
     def heartbeat(self) -> None:
         """``outbox/.heartbeat``: the time and the counts, so monitoring can tell the watcher is alive."""
@@ -349,13 +459,15 @@ class Watcher:
         os.replace(tmp, self.outbox / ".heartbeat")
 
 
-def _priority(path: Path) -> tuple[int, str]:
-    """Sage's import order, from the file's header (its name only when it cannot be read)."""
+def _priority(path: Path, limits: Limits | None = None) -> tuple[int, str]:
+    """Sage's import order, from the file's header (its name only when it cannot be read, and for
+    a link, which is never read)."""
     try:
-        entity = detect(open_table(path)).entity
-        return (
-            ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)
-        ), path.name
+        if not path.is_symlink():
+            entity = detect(open_table(path, limits=limits)).entity
+            return (
+                ORDER.index(entity) if entity in ORDER else -1 if entity == "chart" else len(ORDER)
+            ), path.name
     except Exception:
         pass
     name = path.name.casefold()
@@ -382,7 +494,7 @@ def _priority(path: Path) -> tuple[int, str]:
 
 def error_text(name: str, result: ConversionResult) -> str:
     """Every problem in plain words, and what to do."""
-    lines = [f"{name} could not be converted ({result.status}).", ""]
+    lines = [f"{shown(name)} could not be converted ({result.status}).", ""]
     errors = [i for i in result.issues if i.severity == "error"]
     for issue in errors:
         where = issue.where()
