@@ -8,6 +8,7 @@ name until everything in it is written and flushed, so a reader never sees half 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -31,10 +32,12 @@ class Batch:
         entity: str,
         now: dt.datetime | None = None,
         dry_run: bool = False,
+        stage: str | None = None,
     ) -> None:
         self.now = now or dt.datetime.now().astimezone()
         self.entity = entity
         self.final: Path | None = None
+        self.manifest: dict[str, Any] = {}
         if dry_run:
             # Checks only: write into a private scratch folder, never into the outbox.
             self.parent = Path(tempfile.mkdtemp(prefix="bizops-sage50-check-"))
@@ -43,7 +46,8 @@ class Batch:
             self._scratch: Path | None = self.parent
             return
         self._scratch = None
-        self.parent = outbox / f"to-{target_system}"
+        # With the approval gate a batch lands in outbox/pending/to-<system>/ until approved.
+        self.parent = (outbox / stage if stage else outbox) / f"to-{target_system}"
         self.parent.mkdir(parents=True, exist_ok=True)
         # The PID lets the watcher's start-up recovery tell an orphan (its process gone) from work in hand.
         self.tmp = (
@@ -61,11 +65,15 @@ class Batch:
         *,
         before_rename: Callable[[str, Path], None] | None = None,
         rename_failed: Callable[[str], None] | None = None,
+        finish: Callable[[str], None] | None = None,
     ) -> Path:
         """Write the manifest, flush, and rename the folder to its final, unique name.
 
-        ``before_rename(name, final_path)`` runs just before the folder appears (the ledger stages
-        the batch there); ``rename_failed(name)`` undoes it if the name was taken meanwhile.
+        ``finish(name)`` writes the files that name the batch (the review workbook) first. The
+        manifest lists every file's SHA-256 and ``batch_sha256`` over them, so an approval can
+        prove the batch is what was reviewed. ``before_rename(name, final_path)`` runs just before
+        the folder appears (the ledger stages the batch there); ``rename_failed(name)`` undoes it
+        if the name was taken meanwhile.
         """
         base = f"{self.now:%Y%m%d-%H%M%S}-{self.entity}"
         for n in range(1, 1000):
@@ -73,11 +81,19 @@ class Batch:
             final = self.parent / name
             if final.exists():
                 continue
-            manifest = {**manifest, "batch": name}
+            if finish is not None:
+                finish(name)
+            files = batch_files(self.tmp)
+            manifest = {**manifest, "batch": name, "files": files, "batch_sha256": batch_hash(files)}
+            self.manifest = manifest
             manifest["outputs"] = [str(final / Path(p).name) for p in manifest.get("outputs", [])]
+            text = json.dumps(manifest, indent=2, ensure_ascii=False)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, still valid JSON
+                text = json.dumps(manifest, indent=2)
             with (self.tmp / "manifest.json").open("w", encoding="utf-8") as fh:
-                json.dump(manifest, fh, indent=2, ensure_ascii=False)
-                fh.write("\n")
+                fh.write(text + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
             if before_rename is not None:
@@ -108,3 +124,21 @@ class Batch:
     def __exit__(self, exc_type, exc, tb) -> None:
         if self.final is None:
             self.discard()
+
+
+def batch_files(folder: Path) -> dict[str, str]:
+    """SHA-256 of each file in a batch folder (the manifest aside), by name."""
+    out = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.name != "manifest.json":
+            digest = hashlib.sha256()
+            with path.open("rb") as fh:
+                while block := fh.read(1 << 20):
+                    digest.update(block)
+            out[path.name] = digest.hexdigest()
+    return out
+
+
+def batch_hash(files: dict[str, str]) -> str:
+    """One SHA-256 for a batch: over its files' names and hashes."""
+    return hashlib.sha256("".join(f"{n}\0{h}\n" for n, h in sorted(files.items())).encode()).hexdigest()

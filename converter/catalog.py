@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .settings import Settings
+from .values import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS masters (
@@ -80,7 +81,15 @@ class Catalog:
         """Remember ``(id, data)`` pairs as the latest known state; one transaction."""
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         rows = [
-            (system, entity, rid.casefold(), rid, json.dumps(data, ensure_ascii=False), source, now)
+            (
+                system,
+                entity,
+                rid.casefold(),
+                rid,
+                json.dumps(data, ensure_ascii=False),
+                printable(source),
+                now,
+            )
             for rid, data in records
             if rid
         ]

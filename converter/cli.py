@@ -28,6 +28,7 @@ from .cli_common import (
     fail,
     out,
 )
+from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
@@ -51,6 +52,8 @@ app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
+for _command in (review, approve, reject, batches):
+    app.command()(_command)
 
 
 # Piped output keeps a generous width so tables and messages are not squeezed into 80 columns.

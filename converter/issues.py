@@ -9,7 +9,7 @@ that tests and scripts may rely on; messages are for people and may change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -26,9 +26,18 @@ class Issue:
     code: str
     message: str
     severity: Severity = "error"
+    # The output field the issue is about, when it is not the source column (a value cut or
+    # replaced on its way out): the review workbook marks that cell. Not part of the JSON shape.
+    target: str | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {
+            "row": self.row,
+            "column": self.column,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
     def where(self) -> str:
         """Human location: ``row 7, column "Zip"``."""

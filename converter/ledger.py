@@ -27,6 +27,7 @@ from typing import Any
 
 from .catalog import connect, ledger_path
 from .settings import Settings
+from .values import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -38,7 +39,10 @@ CREATE TABLE IF NOT EXISTS batches (
     batch TEXT PRIMARY KEY, path TEXT NOT NULL, direction TEXT NOT NULL, entity TEXT NOT NULL,
     source TEXT, sha256 TEXT, created_at TEXT NOT NULL,
     state TEXT NOT NULL,           -- pending | recorded | forgotten
-    pid INTEGER                    -- the process that staged it (a live one's pending batch is in flight)
+    pid INTEGER,                   -- the process that staged it (a live one's pending batch is in flight)
+    hash TEXT,                     -- SHA-256 over the batch's files (manifest.json aside)
+    review TEXT,                   -- NULL (no approval gate) | awaiting | approved | rejected
+    reviewed_by TEXT, reviewed_at TEXT, review_note TEXT
 );
 CREATE TABLE IF NOT EXISTS sent (
     entity TEXT NOT NULL, target TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL,
@@ -49,12 +53,49 @@ CREATE TABLE IF NOT EXISTS sent (
 );
 CREATE INDEX IF NOT EXISTS sent_batch ON sent(batch);
 """
+# Columns added after the first release (older ledgers get them on open).
+BATCH_REVIEW_COLUMNS = (
+    "hash TEXT",
+    "review TEXT",
+    "reviewed_by TEXT",
+    "reviewed_at TEXT",
+    "review_note TEXT",
+)
+BATCH_KEYS = (
+    "batch",
+    "path",
+    "direction",
+    "entity",
+    "source",
+    "sha256",
+    "created_at",
+    "state",
+    "hash",
+    "review",
+    "reviewed_by",
+    "reviewed_at",
+    "review_note",
+)
 
 
 def fingerprint(data: dict[str, Any]) -> str:
     """A short, stable hash of a record's mapped fields, so the ledger can tell changed from same."""
     joined = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(data.items()))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+class Fingerprinter:
+    """``fingerprint`` for many records with the same fields: the field order is sorted once."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.order = sorted(fields)
+        self.prefixes = [f"{k}\x1e" for k in self.order]
+
+    def __call__(self, data: dict[str, Any]) -> str:
+        if len(data) != len(self.order):
+            return fingerprint(data)
+        joined = "\x1f".join([p + str(data[k]) for p, k in zip(self.prefixes, self.order, strict=True)])
+        return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
 def now_iso() -> str:
@@ -92,8 +133,9 @@ class Ledger:
             self._conn.executescript(SCHEMA)
             # Ledgers from before the pid column: add it (SQLite has no ADD COLUMN IF NOT EXISTS).
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
-            if "pid" not in columns:
-                self._conn.execute("ALTER TABLE batches ADD COLUMN pid INTEGER")
+            for name in ("pid INTEGER", *BATCH_REVIEW_COLUMNS):
+                if name.split()[0] not in columns:
+                    self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name}")
         return self._conn
 
     def exists(self) -> bool:
@@ -134,7 +176,7 @@ class Ledger:
             self.conn.execute(
                 "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(sha256, template) DO UPDATE SET "
                 "name=excluded.name, processed_at=excluded.processed_at, outcome=excluded.outcome, batch=excluded.batch",
-                (sha256, template, name, size, now_iso(), entity, direction, outcome, batch),
+                (sha256, template, printable(name), size, now_iso(), entity, direction, outcome, batch),
             )
 
     # ------------------------------------------------------------------ sent records
@@ -170,6 +212,8 @@ class Ledger:
         sha256: str | None,
         records: list[tuple[str, str, dict[str, Any]]],
         target: str,
+        batch_hash: str | None = None,
+        awaiting_review: bool = False,
     ) -> None:
         """Step 1 of 2, before the batch folder appears: the batch and its records, pending.
 
@@ -183,23 +227,51 @@ class Ledger:
             if row is not None and not (row[0] == "pending" and row[1] == os.getpid()):
                 raise FileExistsError(f"batch name {batch} is taken")
             self.conn.execute(
-                "INSERT OR REPLACE INTO batches VALUES (?,?,?,?,?,?,?, 'pending', ?)",
-                (batch, str(path), direction, entity, source, sha256, ts, os.getpid()),
+                "INSERT OR REPLACE INTO batches (batch, path, direction, entity, source, sha256, created_at, "
+                "state, pid, hash, review) VALUES (?,?,?,?,?,?,?, 'pending', ?,?,?)",
+                (
+                    batch,
+                    str(Path(path).absolute()),
+                    direction,
+                    entity,
+                    printable(source),
+                    sha256,
+                    ts,
+                    os.getpid(),
+                    batch_hash,
+                    "awaiting" if awaiting_review else None,
+                ),
             )
-            for rid, fp, data in records:
-                key = rid.casefold()
-                prev = self.conn.execute(
-                    "SELECT fingerprint, data, batch, sent_at, confirmed_at, previous FROM sent "
-                    "WHERE entity=? AND target=? AND key=?",
-                    (entity, target, key),
-                ).fetchone()
-                previous = json.dumps(prev) if prev else None
-                self.conn.execute(
-                    "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
-                    "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
-                    "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
-                    (entity, target, key, rid, fp, json.dumps(data, ensure_ascii=False), batch, ts, previous),
+            # Earlier rows of these keys become each new row's `previous` (what forget brings back).
+            keys = list(dict.fromkeys(rid.casefold() for rid, _, _ in records))
+            before: dict[str, str] = {}
+            for i in range(0, len(keys), 500):
+                part = keys[i : i + 500]
+                cur = self.conn.execute(
+                    "SELECT key, fingerprint, data, batch, sent_at, confirmed_at, previous FROM sent "
+                    f"WHERE entity=? AND target=? AND key IN ({','.join('?' * len(part))})",
+                    (entity, target, *part),
                 )
+                before.update((row[0], json.dumps(list(row[1:]))) for row in cur)
+            self.conn.executemany(
+                "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
+                "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
+                "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
+                (
+                    (
+                        entity,
+                        target,
+                        rid.casefold(),
+                        rid,
+                        fp,
+                        json.dumps(data, ensure_ascii=False),
+                        batch,
+                        ts,
+                        before.get(rid.casefold()),
+                    )
+                    for rid, fp, data in records
+                ),
+            )
 
     def finish_batch(self, batch: str) -> None:
         """Step 2 of 2, after the batch folder is in place."""
@@ -251,12 +323,29 @@ class Ledger:
         if not self.exists():
             return None
         row = self.conn.execute(
-            "SELECT batch, path, direction, entity, source, sha256, created_at, state FROM batches "
-            "WHERE batch=?",
-            (name,),
+            f"SELECT {', '.join(BATCH_KEYS)} FROM batches WHERE batch=?", (name,)
         ).fetchone()
-        keys = ("batch", "path", "direction", "entity", "source", "sha256", "created_at", "state")
-        return dict(zip(keys, row, strict=True)) if row else None
+        return dict(zip(BATCH_KEYS, row, strict=True)) if row else None
+
+    def batches(self) -> list[dict[str, Any]]:
+        """Every batch, newest first, with how many records it sent."""
+        if not self.exists():
+            return []
+        cols = ", ".join(f"b.{k}" for k in BATCH_KEYS)
+        rows = self.conn.execute(
+            f"SELECT {cols}, (SELECT COUNT(*) FROM sent s WHERE s.batch = b.batch) FROM batches b "
+            "ORDER BY b.created_at DESC, b.batch DESC"
+        ).fetchall()
+        return [{**dict(zip(BATCH_KEYS, r[:-1], strict=True)), "records": int(r[-1])} for r in rows]
+
+    def set_review(self, batch: str, *, decision: str, by: str, note: str | None, path: Path | None) -> None:
+        """Record an approval or a rejection (who, when, why) and where the batch folder now is."""
+        with self.conn:
+            self.conn.execute(
+                "UPDATE batches SET review=?, reviewed_by=?, reviewed_at=?, review_note=?, path=COALESCE(?, path) "
+                "WHERE batch=?",
+                (decision, by, now_iso(), note, str(Path(path).absolute()) if path else None, batch),
+            )
 
     # ------------------------------------------------------------------ confirmations
     def confirm(

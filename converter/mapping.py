@@ -58,6 +58,17 @@ TRANSFORM_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+@dataclass(frozen=True)
+class CellNotes:
+    """Cells of one output field that a step filled in rather than copied (not problems, so not
+    issues): the review workbook highlights them with ``message`` (``{value}`` = the file's value)."""
+
+    field: str
+    code: str  # defaulted | blank-kept
+    values: pd.Series  # index: spreadsheet rows; values: what the file had
+    message: str
+
+
 @dataclass
 class MapContext:
     """What transforms may know besides the data: settings and conventions of the source."""
@@ -67,6 +78,7 @@ class MapContext:
     date_order: str
     target_layout: Layout
     issues: list[Issue] = field(default_factory=list)
+    notes: list[CellNotes] = field(default_factory=list)
 
 
 @dataclass
@@ -85,7 +97,14 @@ class _Step:
     ) -> None:
         for pos in np.flatnonzero(mask.to_numpy()):
             row = int(mask.index[pos])
-            self.ctx.issues.append(Issue(row, self.column, code, message(str(values.iloc[pos])), severity))  # type: ignore[arg-type]
+            self.ctx.issues.append(
+                Issue(row, self.column, code, message(str(values.iloc[pos])), severity, self.rule.target)  # type: ignore[arg-type]
+            )
+
+    def note(self, mask: pd.Series, values: pd.Series, message: str) -> None:
+        """Cells this step filled in (a default, a setting), for the review workbook."""
+        if mask.any():
+            self.ctx.notes.append(CellNotes(self.rule.target, "defaulted", values[mask], message))
 
 
 def _text(value: pd.Series | list[pd.Series]) -> pd.Series:
@@ -133,6 +152,11 @@ def _op_code_map(v, t, s: _Step):
     unknown = out.isna() & (text != "")
     if "default" in t:
         out = out.where(~unknown, t["default"])
+        s.note(
+            unknown,
+            text,
+            f"{{value!r}} has no translation in the template; its default {t['default']!r} was used.",
+        )
         unknown = unknown & False
     known = ", ".join(repr(k) for k in t["map"])
     s.report(
@@ -214,9 +238,11 @@ def _op_first(v, _t, _s):
     return out
 
 
-def _op_default(v, t, _s):
+def _op_default(v, t, s: _Step):
     text = _text(v)
-    return text.where(~blank(text), t["value"])
+    empty = blank(text)
+    s.note(empty, text, f"Blank in the file; the template's default {t['value']!r} was used.")
+    return text.where(~empty, t["value"])
 
 
 def _op_constant(v, t, _s):
@@ -233,7 +259,9 @@ def _op_config(v, t, s: _Step):
     text = _text(v) if not isinstance(v, list) else _op_join(v, {}, s)
     value = str(s.ctx.settings.require(t["key"], why=f"It fills {s.rule.target!r}."))
     if t.get("when", "always") == "blank":
-        return text.where(~blank(text), value)
+        empty = blank(text)
+        s.note(empty, text, f"Blank in the file; filled from the config (`{t['key']}` = {value!r}).")
+        return text.where(~empty, value)
     return pd.Series(value, index=text.index, dtype=object)
 
 

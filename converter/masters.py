@@ -14,11 +14,14 @@ import pandas as pd
 from .catalog import Catalog
 from .issues import Issue
 from .layouts import Layout, MapTemplate
-from .ledger import Ledger, fingerprint
-from .mapping import MapContext, apply_map, source_column_for
+from .ledger import Fingerprinter, Ledger
+from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .settings import Settings
+from .spool import Spool
 from .transactions import Block
 from .validation import check_target, normalise_source
+from .values import records as frame_records
+from .values import texts
 
 # What the catalog keeps of each master, per system: catalog field → layout field.
 CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
@@ -62,8 +65,8 @@ def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple
     cols = {k: frame[v].fillna("").astype(str) for k, v in spec.items() if v in frame.columns and k != "id"}
     if system == "sage50" and "Use Standard Terms" in frame.columns and "terms_due_days" in cols:
         cols["terms_due_days"] = cols["terms_due_days"].where(frame["Use Standard Terms"] != "TRUE", "")
-    data = pd.DataFrame(cols).to_dict("records") if cols else [{} for _ in range(len(frame))]
-    return list(zip(frame[spec["id"]].fillna("").astype(str), data, strict=True))
+    data = frame_records(pd.DataFrame(cols)) if cols else [{} for _ in range(len(frame))]
+    return list(zip(texts(frame[spec["id"]]), data, strict=True))
 
 
 def record_keys(frame: pd.DataFrame, layout: Layout) -> pd.Series:
@@ -101,7 +104,7 @@ class MasterConverter:
         self.seen: dict[str, int] = {}
         self.source_entries: list[tuple[str, dict[str, Any]]] = []
         self.target_entries: list[tuple[str, dict[str, Any]]] = []
-        self.staged: list[tuple[str, str, dict[str, str]]] = []
+        self.staged = Spool()
         self.source_frames: list[pd.DataFrame] = []  # valid source rows, for credit limits
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
 
@@ -131,14 +134,18 @@ class MasterConverter:
         self.source_frames.append(valid)
         self.source_entries += catalog_entries(valid, self.source.system, self.source.entity)
         self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
-        output, unchanged = self._changes(good, keys.drop(index=bad), issues)
-        return Block(output, bad, unchanged, issues)
+        block = Block(pd.DataFrame(), bad, [], issues, ctx.notes)
+        block.output, block.skipped_rows = self._changes(good, keys.drop(index=bad), block)
+        return block
 
-    def _changes(
-        self, good: pd.DataFrame, keys: pd.Series, issues: list[Issue]
-    ) -> tuple[pd.DataFrame, list[int]]:
-        """New and changed records (blanks filled from what was sent before); unchanged ones counted."""
-        records = good.to_dict("records")
+    def _changes(self, good: pd.DataFrame, keys: pd.Series, block: Block) -> tuple[pd.DataFrame, list[int]]:
+        """New and changed records (blanks filled from what was sent before); unchanged ones counted.
+
+        For an update, ``block.changes`` gets each changed field's old and new value, and
+        ``block.notes`` the blanks filled from what was sent before.
+        """
+        records = frame_records(good)
+        fingerprint = Fingerprinter(list(good.columns))
         earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
         keep, unchanged = [], []
         for row, key, data in zip(good.index, keys, records, strict=True):
@@ -153,8 +160,14 @@ class MasterConverter:
                     self.counts["unchanged"] += 1
                     continue
                 self.counts["updated"] += 1
+                changed = {
+                    f: (str(prev.data.get(f, "")), str(v))
+                    for f, v in data.items()
+                    if prev.data.get(f, "") != v
+                }
+                block.changes[int(row)] = changed
                 if kept:
-                    issues.append(
+                    block.issues.append(
                         Issue(
                             int(row),
                             None,
@@ -163,6 +176,15 @@ class MasterConverter:
                             "info",
                         )
                     )
+                    block.notes += [
+                        CellNotes(
+                            f,
+                            "blank-kept",
+                            pd.Series([""], index=[int(row)]),
+                            f"Blank in the file; {prev.data[f]!r}, sent before, is kept.",
+                        )
+                        for f in kept
+                    ]
             else:
                 fp = fingerprint(data)
                 self.counts["created"] += 1

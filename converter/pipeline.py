@@ -26,6 +26,7 @@ from .errors import (
     ControlTotalsError,
     ConverterError,
     DetectionError,
+    LimitError,
     OwnershipError,
     ReadError,
     TemplateError,
@@ -39,16 +40,19 @@ from .masters import MasterConverter, catalog_entries
 from .reading import TableFile, open_table
 from .results import ConversionResult, file_sha256
 from .results import manifest as build_manifest
+from .review import WORKBOOK, batch_summary
 from .settings import Settings
 from .sync import confirm, ownership_mode, refuse, remember, report_confirmations
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
+from .workbook import ReviewRecorder
 from .writing import CsvWriter, format_for_target, import_writer
 
 __all__ = ["ConversionResult", "convert_file", "resolve_map", "site_columns"]
 
 OTHER = {"sage50": "bizops", "bizops": "sage50"}
 _ERROR_CODES = {
+    LimitError: "too-large",
     ReadError: "unreadable-file",
     DetectionError: "unknown-layout",
     TemplateError: "bad-template",
@@ -74,6 +78,7 @@ class _Run:
     rejected: int = 0
     skipped: int = 0
     rejects: CsvWriter | None = None
+    review: ReviewRecorder | None = None
 
     def emit(self, raw: pd.DataFrame, block: Block) -> None:
         """Write a converted block: good rows to the import file, rejected rows to rejects.csv."""
@@ -82,13 +87,21 @@ class _Run:
             output = output.iloc[0:0]
         else:
             self.writer.write(format_for_target(output, self.target))
+            if self.review is not None:
+                self.review.add(block.output, block.notes, block.changes)
         if block.bad_rows:
             self._reject(raw, block)
         self.rows_in += len(raw)
         self.records_out += len(output)
         self.rejected += len(block.bad_rows)
         self.skipped += len(block.skipped_rows)
-        self.issues += block.issues
+        # A cell that two steps found fault with (reading the date, then mapping it) is reported once.
+        seen: set[tuple] = set()
+        for issue in block.issues:
+            where = (issue.row, issue.column, issue.code, None if issue.severity == "error" else issue.target)
+            if issue.row is None or where not in seen:
+                seen.add(where)
+                self.issues.append(issue)
 
     def close(self) -> None:
         for writer in (self.writer, self.rejects):
@@ -114,6 +127,8 @@ class _Run:
             "; ".join(reasons.get(r, ["another row of this document has an error"])) for r in rows
         ]
         self.rejects.write(rejected)
+        if self.review is not None:
+            self.review.add_rejected(rejected)
 
 
 def convert_file(
@@ -200,7 +215,7 @@ def _convert(
     ledger = Ledger.for_settings(settings) if write else None
     if ledger is not None:
         ledger.reconcile()  # settle what a crash left half-recorded
-    table = open_table(path, encoding=encoding or settings.get("reading.encoding"))
+    table = open_table(path, encoding=encoding or settings.get("reading.encoding"), limits=settings.limits)
     det = detect(
         table, entity=entity, source_system=OTHER[to] if to else None, site_columns=site_columns(settings)
     )
@@ -265,11 +280,21 @@ def _convert(
     converter = TransactionConverter(**kw) if transaction else MasterConverter(**kw)
     chunk_rows = int(settings.get("reading.chunk_rows", 50_000))
     credit_only = mode == "credit-limits"
-    key_frames: list[pd.DataFrame] = []
+    confirmed, drifted = 0, []
 
-    with Batch(outbox, target_system=target_system, entity=det.entity, now=now, dry_run=not write) as batch:
+    gate = bool(settings.get("review.require_approval", False))
+    with Batch(
+        outbox,
+        target_system=target_system,
+        entity=det.entity,
+        now=now,
+        dry_run=not write,
+        stage="pending" if gate else None,
+    ) as batch:
         writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
         run = _Run(det, target, fields, batch, writer, list(det.issues))
+        if write:
+            run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 2_000)))
         try:
             carry, carry_issues = None, []
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
@@ -284,10 +309,13 @@ def _convert(
                     issues = [i for i in issues if i.row not in carry.index]
                     if frame.empty:
                         continue
-                    key_frames.append(frame)
+                    # Documents this export shows were loaded: confirmed now, so no chunk is kept.
+                    n, d = confirm(ledger, det, [frame])
+                    confirmed, drifted = confirmed + n, drifted + d
                 run.emit(frame, converter.convert(frame, issues))
             if carry is not None and not carry.empty:
-                key_frames.append(carry)
+                n, d = confirm(ledger, det, [carry])
+                confirmed, drifted = confirmed + n, drifted + d
                 run.emit(carry, converter.convert(carry, carry_issues))
         finally:
             run.close()
@@ -302,8 +330,8 @@ def _convert(
             _finish_transactions(converter, result, catalog)
         else:
             result.counts = None if credit_only else dict(converter.counts)
-        frames = key_frames if transaction else converter.source_frames
-        confirmed, drifted = confirm(ledger, det, frames)
+        if not transaction:
+            confirmed, drifted = confirm(ledger, det, converter.source_frames)
         report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
@@ -348,6 +376,7 @@ def _convert(
             return
         if run.rejects:
             outputs.append(str(run.rejects.path))
+        outputs.append(str(batch.path(WORKBOOK)))
         held = (result.credit_limits or {}).get("held", 0)
         if not any(records for _, _, records in staged) and not run.rejects and not held:
             result.issues.append(
@@ -372,6 +401,23 @@ def _convert(
             encoding=table.encoding,
             now=batch.now,
         )
+        review = run.review
+        manifest["review"] = {
+            "workbook": WORKBOOK,
+            "records": review.total,
+            "records_shown": review.shown,
+            "require_approval": gate,
+        }
+        review.add_issue_notes(result.issues)
+
+        def finish(name: str) -> None:
+            state = "awaiting approval" if gate else None
+            review.write(
+                batch.path(WORKBOOK),
+                summary=batch_summary({**manifest, "batch": name}, state=state),
+                issues=result.issues,
+                source_headers=list(det.headers),
+            )
 
         def stage(name: str, final: Path) -> None:
             for entity_name, target_name, records in staged:
@@ -384,12 +430,15 @@ def _convert(
                     sha256=result.sha256,
                     records=records,
                     target=target_name,
+                    batch_hash=batch.manifest["batch_sha256"],
+                    awaiting_review=gate,
                 )
 
         final = batch.commit(
             manifest,
             before_rename=stage if ledger else None,
             rename_failed=ledger.drop_batch if ledger else None,
+            finish=finish,
         )
         if ledger is not None:
             ledger.finish_batch(final.name)

@@ -25,6 +25,7 @@ from .reading import TableFile
 from .results import ConversionResult
 from .settings import Settings
 from .validation import normalise_source
+from .values import records as frame_records
 
 
 def ownership_key(det: Detection, settings: Settings) -> str:
@@ -71,7 +72,7 @@ def seen_in_export(frames: list[pd.DataFrame], det: Detection) -> dict[str, dict
         if det.layout.kind == "transaction":
             seen.update(dict.fromkeys(keys.str.casefold()))
         else:
-            seen.update(zip(keys.str.casefold(), frame.to_dict("records"), strict=True))
+            seen.update(zip(keys.str.casefold(), frame_records(frame), strict=True))
     return seen
 
 

@@ -9,7 +9,7 @@ fails and nothing reaches the outbox.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,12 +39,13 @@ from .journals import (
     split_sage,
 )
 from .layouts import Layout, MapTemplate
-from .ledger import Ledger
-from .ledger import fingerprint as ledger_fingerprint
-from .mapping import MapContext, apply_map, source_column_for
+from .ledger import Fingerprinter, Ledger
+from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
+from .spool import Spool
 from .validation import check_target, normalise_source
+from .values import texts
 
 
 @dataclass
@@ -55,6 +56,9 @@ class Block:
     bad_rows: list[int]  # source rows rejected
     skipped_rows: list[int]  # source rows skipped (drafts, already synced)
     issues: list[Issue]
+    notes: list[CellNotes] = field(default_factory=list)  # cells filled in (for the review workbook)
+    # Updated records: source row → {field: (value sent before, value now)}.
+    changes: dict[int, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 def labels_for(frame: pd.DataFrame, source: Layout) -> tuple[pd.Series, list[Issue]]:
@@ -88,8 +92,9 @@ class TransactionConverter:
         self.severity = str(settings.get("checks.unknown_references", "error"))
         self.ledger = ledger
         self.full = full
-        self.staged: list[tuple[str, str, dict[str, str]]] = []
+        self.staged = Spool()
         self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
+        self._notes: list[CellNotes] = []
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, issues = normalise_source(frame, self.source, date_order=self.date_order)
@@ -155,15 +160,25 @@ class TransactionConverter:
         duplicates: set[str] = set()
         changed: set[str] = set()
         target = "Sage 50" if self.target.system == "sage50" else "BizOps"
-        for label, group in output.groupby(DOC, sort=False):
+        # Each document's rows, found once (factorize + stable sort), not by a pandas groupby per
+        # document: the fields of a document are its rows' values joined in order.
+        codes, labels = pd.factorize(output[DOC].to_numpy(dtype=object))
+        order = np.argsort(codes, kind="stable")
+        sorted_codes = codes[order]
+        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        columns = {f: texts(output[f])[order] for f in fields}
+        rows = output.index.to_numpy()[order]
+        fingerprint_of = Fingerprinter(fields)
+        for label, start, end in zip(labels, starts, ends, strict=True):
             key = doc_key[label]
-            data = {f: " | ".join(group[f].astype(str)) for f in fields}
-            fingerprint = ledger_fingerprint(data)
+            data = {f: " | ".join(columns[f][start:end]) for f in fields}
+            fingerprint = fingerprint_of(data)
             prev = earlier.get(key.casefold())
             if prev is None or self.full:
                 self.staged.append((key, fingerprint, data))
                 continue
-            row = int(group.index[0])
+            row = int(rows[start])
             if prev.fingerprint == fingerprint:
                 duplicates.add(label)
                 issues.append(
@@ -202,6 +217,7 @@ class TransactionConverter:
         )
         mapped = apply_map(frame, self.template, ctx)
         issues += ctx.issues
+        self._notes = ctx.notes
         return mapped
 
     def _check_target(self, frame: pd.DataFrame, issues: list[Issue]) -> list[Issue]:
@@ -254,7 +270,7 @@ class TransactionConverter:
         sent = normal[normal.index.isin(labels.index[labels.isin(good_docs)])]
         self._controls_bizops_in(sent, labels, spec)
         self._controls_sage_out(output)
-        return Block(output, rejected, skipped, issues)
+        return Block(output, rejected, skipped, issues, self._notes)
 
     def _controls_bizops_in(self, sent: pd.DataFrame, labels: pd.Series, spec) -> None:
         if sent.empty:
@@ -322,7 +338,7 @@ class TransactionConverter:
         sent = normal[labels.isin(good_docs).to_numpy()]
         self._controls_sage_in(sent, labels[sent.index], journal)
         self._controls_bizops_out(output, spec)
-        return Block(output, rejected, skipped, issues)
+        return Block(output, rejected, skipped, issues, self._notes)
 
     def _controls_sage_in(self, sent: pd.DataFrame, labels: pd.Series, journal) -> None:
         if sent.empty:

@@ -9,14 +9,16 @@ formula. Rows with an error are rejected by the pipeline; warnings keep the row.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from .issues import Issue
 from .layouts import Layout
-from .values import blank, canonical_number, parse_bools, parse_dates
+from .values import blank, canonical_number, parse_bools, parse_dates, texts
 
 ID_FORBIDDEN = "*?+"
 SAGE_ID_LIMIT = 20
@@ -53,10 +55,14 @@ def _report(
     message,
     values: pd.Series,
     severity: str = "error",
+    *,
+    target: str | None = None,
 ) -> None:
     # Positional: journal rows built from one source row share its row number.
     for pos in np.flatnonzero(mask.to_numpy()):
-        issues.append(Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity))  # type: ignore[arg-type]
+        issues.append(
+            Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity, target)  # type: ignore[arg-type]
+        )
 
 
 def normalise_source(
@@ -160,6 +166,41 @@ def _to_cp1252(text: str) -> str:
     return "".join(out)
 
 
+_FORMULA_START = re.compile(r"(?:^|\x00)\s*[=+\-@]")
+# What a spreadsheet runs when it opens the file: a leading '=', or a leading '+', '-' or '@'
+# followed by a function or a DDE call (``+cmd|' /C calc'!A0``, ``@SUM(A1)``). A phone number
+# such as ``+1 (617) 555-0100`` or an amount such as ``-5`` is not one.
+FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|!])"
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """What a whole column may hold, found in one pass over its joined text, so the per-cell
+    checks run only on the few columns that need them."""
+
+    quote: bool
+    breaks: bool
+    cp1252: bool
+    formula: bool
+    id_chars: bool
+
+    @classmethod
+    def of(cls, cells: np.ndarray) -> _Screen:
+        joined = "\x00".join(cells)
+        try:
+            joined.encode("cp1252")
+            cp1252 = True
+        except UnicodeEncodeError:
+            cp1252 = False
+        return cls(
+            quote='"' in joined,
+            breaks="\r" in joined or "\n" in joined,
+            cp1252=cp1252,
+            formula=_FORMULA_START.search(joined) is not None,
+            id_chars=any(c in joined for c in '*?+"\r\n'),
+        )
+
+
 def check_target(
     frame: pd.DataFrame,
     layout: Layout,
@@ -192,7 +233,8 @@ def check_target(
             )
         if f.type not in ("text", "code"):
             continue
-        if sage and not f.id:
+        screen = _Screen.of(texts(text))
+        if sage and not f.id and (screen.quote or screen.breaks):
             # Sage takes double quotes as field delimiters and cannot import them inside text.
             quoted = text.str.contains('"', regex=False)
             if quoted.any():
@@ -207,6 +249,7 @@ def check_target(
                     ),
                     text,
                     "warning",
+                    target=name,
                 )
                 text = fixed
             breaks = text.str.contains(r"[\r\n]", regex=True)
@@ -221,9 +264,10 @@ def check_target(
                     ),
                     text,
                     "warning",
+                    target=name,
                 )
                 text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
-        if sage and f.id:
+        if sage and f.id and not screen.cp1252:
             # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
             odd = ~text.map(_encodable)
             _report(
@@ -237,7 +281,7 @@ def check_target(
                 ),
                 text,
             )
-        elif sage:
+        elif sage and not screen.cp1252:
             odd = ~text.map(_encodable)
             if odd.any():
                 fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
@@ -249,22 +293,26 @@ def check_target(
                             "unencodable",
                             f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
                             "warning",
+                            name,
                         )
                     )
                 text = fixed
-        formula = text.str.match(r"^\s*=")
+        none = pd.Series(False, index=text.index)
+        formula = text.str.match(FORMULA) if screen.formula else none
+        longest = max(map(len, texts(text)), default=0)
         _report(
             issues,
             formula,
             col,
             "formula",
             lambda v, lab=label: (
-                f"{lab} starts with '=' ({v[:40]!r}), which spreadsheet programs run as a formula. Remove the '=' if the value is real."
+                f"{lab} {v[:40]!r} would run as a formula in a spreadsheet program (it starts with "
+                f"{v.strip()[:1]!r}). Change the value in the source system; remove the {v.strip()[:1]!r} if it is real."
             ),
             text,
         )
         if sage and f.id:
-            too_long = text.str.len() > SAGE_ID_LIMIT
+            too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
             _report(
                 issues,
                 too_long,
@@ -275,7 +323,7 @@ def check_target(
                 ),
                 text,
             )
-            bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True)
+            bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
             _report(
                 issues,
                 bad_chars,
@@ -287,7 +335,7 @@ def check_target(
                 ),
                 text,
             )
-        elif sage and f.max_length:
+        elif sage and f.max_length and longest > f.max_length:
             long = text.str.len() > f.max_length
             if long.any():
                 for pos in np.flatnonzero(long.to_numpy()):
@@ -299,6 +347,7 @@ def check_target(
                             "too-long",
                             f"{label} of record {keys.iloc[pos]!r} is {len(value)} characters; Sage 50 holds {f.max_length}, so it was cut to {value[: f.max_length]!r}.",
                             "warning",
+                            name,
                         )
                     )
                 text = text.where(~long, text.str.slice(0, f.max_length))

@@ -23,8 +23,52 @@ _NUMBER = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
 
 
 def blank(series: pd.Series) -> pd.Series:
-    """Mask of cells that are empty or whitespace."""
-    return series.fillna("").astype(str).str.strip() == ""
+    """Mask of cells that are empty or whitespace.
+
+    A plain loop over the column's objects: pandas' string methods cost several times more per
+    cell, and this runs on every column of every file.
+    """
+    cells = series.to_numpy(dtype=object)
+    try:
+        mask = [not v.strip() for v in cells]
+    except (AttributeError, TypeError):  # a missing cell (None, NaN) or a non-text value
+        mask = [
+            not v.strip() if type(v) is str else (v is None or v != v or not str(v).strip()) for v in cells
+        ]
+    return pd.Series(np.array(mask, dtype=bool), index=series.index)
+
+
+def printable(text: str) -> str:
+    """Text every file format can hold: lone surrogates (the undecodable bytes of a file name
+    that is not UTF-8) become U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
+def texts(series: pd.Series) -> np.ndarray:
+    """The column's cells as an object array of str (missing → ""), for fast plain loops."""
+    cells = series.to_numpy(dtype=object, na_value="")
+    if isinstance(series.dtype, pd.StringDtype) or all(type(v) is str for v in cells):
+        return cells
+    return np.array(
+        [v if type(v) is str else "" if v is None or v != v else str(v) for v in cells], dtype=object
+    )
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The frame's rows as dicts of text, built from object arrays (``to_dict`` boxes every cell)."""
+    columns = list(frame.columns)
+    arrays = [texts(frame[c]) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*arrays, strict=True)]
+
+
+def rows(frame: pd.DataFrame, columns: list[str]) -> zip:
+    """The frame's rows as tuples of text in ``columns`` order (a missing column is blank)."""
+    blank_column = np.full(len(frame), "", dtype=object)
+    return zip(*[texts(frame[c]) if c in frame.columns else blank_column for c in columns], strict=True)
 
 
 def parse_dates(

@@ -15,7 +15,7 @@ from typing import IO
 import pandas as pd
 
 from .layouts import Layout
-from .values import format_sage_dates
+from .values import format_sage_dates, rows
 
 
 class CsvWriter:
@@ -34,9 +34,8 @@ class CsvWriter:
     def write(self, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
-        block = frame.reindex(columns=self.columns, fill_value="").fillna("").astype(str)
-        self._writer.writerows(block.itertuples(index=False, name=None))
-        self.rows += len(block)
+        self._writer.writerows(rows(frame, self.columns))
+        self.rows += len(frame)
 
     def close(self) -> None:
         if not self._fh.closed:

@@ -101,6 +101,11 @@ def test_staged_records_are_pending_then_recorded(ledger, tmp_path):
         "sha256": "ab" * 32,
         "created_at": ledger.batch("b1")["created_at"],
         "state": "pending",
+        "hash": None,
+        "review": None,
+        "reviewed_by": None,
+        "reviewed_at": None,
+        "review_note": None,
     }
     # Pending records already count as sent: nobody sends them twice while the batch is written.
     got = ledger.sent("customers", "sage50", ["c-1", "C-2", "C-3"])

@@ -53,7 +53,7 @@ def test_bom_file_converts_to_sage(fixtures, outbox):
     [batch] = batches(outbox)
     rows = read_sage(batch / "CUSTOMER.CSV")
     assert rows[0]["Customer ID"]
-    assert set(p.name for p in batch.iterdir()) == {"CUSTOMER.CSV", "manifest.json"}
+    assert set(p.name for p in batch.iterdir()) == {"CUSTOMER.CSV", "manifest.json", "review.xlsx"}
 
 
 def test_cp1252_sage_file_converts_to_utf8_bizops(fixtures, outbox):

@@ -212,7 +212,7 @@ def test_sage_customer_list_yields_only_credit_limits(site, tmp_path):
     assert (None, None, "credit-limits-only") in rcc(result.issues)
     assert "refused" not in codes(result)
     [batch] = batch_dirs(site)
-    assert sorted(p.name for p in batch.iterdir()) == ["credit_limits.csv", "manifest.json"]
+    assert sorted(p.name for p in batch.iterdir()) == ["credit_limits.csv", "manifest.json", "review.xlsx"]
     with (batch / "credit_limits.csv").open(encoding="utf-8") as fh:
         assert next(csv.reader(fh)) == [
             "CustomerID",

@@ -1,0 +1,151 @@
+"""``review``, ``approve``, ``reject`` and ``batches``: looking at batches before they are loaded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .approval import approve_batch, list_batches, reject_batch, review_batch
+from .cli_common import ConfigOpt, JsonOpt, fail, out
+from .errors import ConverterError, UsageError
+from .review import outbox_for
+from .settings import load_settings
+
+BatchArg = Annotated[str, typer.Argument(help="Batch name (e.g. 20261125-141502-customers) or its folder.")]
+OutboxOpt = Annotated[Path | None, typer.Option("--outbox", help="Outbox folder (default: paths.outbox).")]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who decides (default: the logged-in user).")]
+
+
+def _settings_and_outbox(config: Path | None, outbox: Path | None):
+    settings = load_settings(config)
+    return settings, outbox_for(settings, outbox)
+
+
+def review(
+    batch: BatchArg,
+    open_: Annotated[bool, typer.Option("--open", help="Open review.xlsx in the system's viewer.")] = False,
+    config: ConfigOpt = None,
+    outbox: OutboxOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a batch's summary: counts, control totals and the exact import steps."""
+    try:
+        settings, box = _settings_and_outbox(config, outbox)
+        result = review_batch(settings, batch, outbox=box)
+        if open_ and not result["workbook"]:
+            raise UsageError(f"Batch {result['batch']} has no review.xlsx (written by an older version).")
+    except ConverterError as exc:
+        fail(exc)
+    if json_out:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        _render_summary(result)
+    if open_:
+        typer.launch(result["workbook"])
+
+
+def _render_summary(result: dict[str, Any]) -> None:
+    for section in result["sections"]:
+        table = Table(title=section["title"], title_justify="left", show_header=False)
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for label, value in section["lines"]:
+            text = "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+            table.add_row(escape(str(label)), escape(text))
+        out.print(table)
+    if result["workbook"]:
+        out.print(f"Workbook: {result['workbook']}", markup=False)
+
+
+def approve(
+    batch: BatchArg,
+    by: ByOpt = None,
+    config: ConfigOpt = None,
+    outbox: OutboxOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Approve a batch waiting in outbox/pending/: it moves to outbox/ready/, ready to load."""
+    try:
+        settings, box = _settings_and_outbox(config, outbox)
+        result = approve_batch(settings, batch, outbox=box, by=by)
+    except ConverterError as exc:
+        fail(exc)
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    out.print(
+        f"Approved {result['batch']} (by {result['by']}, SHA-256 {result['batch_sha256'][:16]}…): "
+        f"load it from {result['folder']}.",
+        markup=False,
+    )
+
+
+def reject(
+    batch: BatchArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the batch and in the ledger).")],
+    by: ByOpt = None,
+    config: ConfigOpt = None,
+    outbox: OutboxOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Reject a batch waiting for approval: its records are un-sent, so the next export sends them again."""
+    try:
+        settings, box = _settings_and_outbox(config, outbox)
+        result = reject_batch(settings, batch, outbox=box, reason=reason, by=by)
+    except ConverterError as exc:
+        fail(exc)
+    if json_out:
+        print(json.dumps(result, indent=2))
+        return
+    out.print(
+        f"Rejected {result['batch']}: {result['records']} record(s) un-sent; they go again with the next export.",
+        markup=False,
+    )
+    if result["folder"]:
+        out.print(f"Moved to {result['folder']} (REJECTED.txt says why); do not load it.", markup=False)
+
+
+def batches(
+    state: Annotated[
+        str | None,
+        typer.Option("--state", help="Only batches in this state (e.g. 'awaiting approval', approved)."),
+    ] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List every batch with its state: written, awaiting approval, approved, rejected, forgotten."""
+    try:
+        rows = list_batches(load_settings(config))
+    except ConverterError as exc:
+        fail(exc)
+    if state:
+        rows = [r for r in rows if r["state"] == state]
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        out.print("No batches yet." if not state else f"No batches {state}.")
+        return
+    table = Table(title="Batches", title_justify="left")
+    for col in ("Batch", "State", "Direction", "Source", "Records", "Created", "Decided by", "Folder"):
+        table.add_column(col, justify="right" if col == "Records" else "left", overflow="fold")
+    colours = {"awaiting approval": "yellow", "approved": "green", "rejected": "red", "forgotten": "dim"}
+    for r in rows:
+        decided = f"{r['reviewed_by']} {r['reviewed_at'][:16]}" if r["reviewed_by"] else ""
+        folder = r["path"] if r["exists"] else f"{r['path']} (gone)"
+        table.add_row(
+            escape(r["batch"]),
+            f"[{colours.get(r['state'], 'white')}]{r['state']}[/]",
+            r["direction"],
+            escape(r["source"] or ""),
+            str(r["records"]),
+            (r["created_at"] or "")[:16],
+            escape(decided),
+            escape(folder),
+        )
+    out.print(table)

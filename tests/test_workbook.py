@@ -1,0 +1,231 @@
+"""review.xlsx: written for every batch, read back here with openpyxl (and by LibreOffice)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from converter.layouts import templates_root
+from converter.pipeline import convert_file
+from converter.settings import load_settings
+from tests.conftest import SAGE50_ACCOUNTS
+
+HEAD = "CustomerID,Name,City,Country,CustomerSince,CreditLimit\n"
+
+
+def convert(tmp_path: Path, name: str, text: str, *, config: str = "", **options):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "bizops-sage50.toml").write_text(config, encoding="utf-8")
+    settings = load_settings(tmp_path / "bizops-sage50.toml")
+    result = convert_file(tmp_path / name, settings=settings, outbox=tmp_path / "outbox", **options)
+    assert result.batch, result.issues
+    folder = Path(result.outputs[-1]).parent
+    return result, folder, openpyxl.load_workbook(folder / "review.xlsx")
+
+
+def rows(ws) -> list[tuple]:
+    return list(ws.iter_rows(values_only=True))
+
+
+def summary(wb) -> dict:
+    return {r[0]: r[1] for r in rows(wb["Summary"]) if r and r[0] is not None}
+
+
+def test_every_batch_has_a_workbook_with_summary_records_and_issues(tmp_path):
+    text = HEAD + "C-1,Alpha Clinic,Boston,USA,2024-03-05,1500.50\nC-2,Beta Labs,Cambridge,USA,,\n"
+    result, folder, wb = convert(tmp_path, "customers.csv", text)
+    assert wb.sheetnames == ["Summary", "CUSTOMER.CSV", "Issues"]
+    assert str(folder / "review.xlsx") in result.outputs
+    s = summary(wb)
+    assert s["Source file"] == "customers.csv"
+    assert s["Direction"] == "BizOps → Sage 50"
+    assert s["Entity"] == "customers"
+    assert s["Batch"] == result.batch
+    assert (
+        s["Rows read"],
+        s["Records out (rows in the import file)"],
+        s["Rows rejected (see the Rejected sheet)"],
+    ) == (2, 2, 0)
+    assert s["Creates (new records)"] == 2 and s["Updates (changed records; see the Changes sheet)"] == 0
+    # The import steps: the template, the fields to Show in order, "First Row Contains Headings".
+    steps = " ".join(str(v) for k, v in s.items() if str(k).startswith("Step"))
+    assert "Accounts Receivable ▸ Customer List" in steps
+    assert "First Row Contains Headings" in steps
+    manifest = json.loads((folder / "manifest.json").read_text())
+    fields = manifest["target"]["fields"]
+    listed = [r[1] for r in rows(wb["Summary"]) if r and isinstance(r[0], str) and r[0].isdigit()]
+    assert listed == fields
+    # The records, exactly as imported: the import file's columns, in its order.
+    records = wb["CUSTOMER.CSV"]
+    assert [c.value for c in records[1]] == fields
+    assert records.max_row == 3
+    assert records.freeze_panes == "A2"
+    assert records.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(fields))}3"
+    assert records.column_dimensions["B"].width >= len("Customer Name")
+    col = {name: i + 1 for i, name in enumerate(fields)}
+    since = records.cell(2, col["Customer Since Date"])
+    assert since.value == dt.datetime(2024, 3, 5) and since.number_format == "m/d/yy"
+    assert records.cell(2, col["Customer ID"]).value == "C-1"
+
+
+def test_amounts_are_numbers_with_a_number_format(tmp_path):
+    text = "VendorID,Name,CreditLimit\nV-1,Acme,2500.5\n"
+    config = '[ownership]\nvendors = "bizops"\n'
+    _, _, wb = convert(tmp_path, "vendors.csv", text, config=config)
+    ws = wb["VENDOR.CSV"]
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(2, header.index("Credit Limit") + 1)
+    assert cell.value == 2500.5 and cell.number_format == "#,##0.00"
+
+
+@pytest.mark.parametrize(
+    "value", ["+1 617 555 0100", "-5 below", "@SUM(A1:A9)", '=HYPERLINK("http://x","y")']
+)
+def test_text_that_looks_like_a_formula_is_stored_as_text(tmp_path, value):
+    text = HEAD + f'C-1,"{value.replace(chr(34), chr(34) * 2)}",Boston,USA,,\nC-2,Plain,Boston,USA,,\n'
+    _, folder, wb = convert(tmp_path, "customers.csv", text)
+    found = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith(value[:6])
+    ]
+    assert found, "the value is in the workbook"
+    for cell in found:
+        assert cell.data_type == "s"
+        assert cell.quotePrefix
+    with zipfile.ZipFile(folder / "review.xlsx") as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert not any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in sheets)
+    if value.startswith("="):  # refused for Sage, so it is on the Rejected sheet, as text
+        assert "Rejected" in wb.sheetnames
+        assert wb["Rejected"]["B2"].value == value
+
+
+def test_cut_and_replaced_cells_are_highlighted_with_a_comment(tmp_path):
+    long_name = "The Very Long Name Of A Medical Clinic In Boston"  # Sage holds 39
+    text = HEAD + f'C-1,{long_name},"Bos""ton",USA,,\n'
+    _, _, wb = convert(tmp_path, "customers.csv", text)
+    ws = wb["CUSTOMER.CSV"]
+    header = [c.value for c in ws[1]]
+    name = ws.cell(2, header.index("Customer Name") + 1)
+    assert name.value == long_name[:39]
+    assert name.fill.fgColor.rgb.endswith("FCE4D6")
+    assert "cut" in name.comment.text
+    city = ws.cell(2, header.index("Bill to City") + 1)
+    assert city.value == "Bos''ton" and "double quotes" in city.comment.text
+    untouched = ws.cell(2, header.index("Customer ID") + 1)
+    assert untouched.comment is None
+
+
+def test_defaulted_cells_are_highlighted_with_why(tmp_path):
+    template = json.loads((templates_root() / "maps/bizops-to-sage50/customers.json").read_text())
+    for rule in template["rules"]:
+        if rule["target"] == "Bill to Country":
+            rule["transforms"] = [{"op": "default", "value": "USA"}]
+    (tmp_path / "site-customers.json").write_text(json.dumps(template), encoding="utf-8")
+    config = '[maps.bizops-to-sage50]\ncustomers = "site-customers.json"\n'
+    _, _, wb = convert(
+        tmp_path, "customers.csv", HEAD + "C-1,Alpha,Boston,,,\nC-2,Beta,Boston,Canada,,\n", config=config
+    )
+    ws = wb["CUSTOMER.CSV"]
+    header = [c.value for c in ws[1]]
+    col = header.index("Bill to Country") + 1
+    filled, given = ws.cell(2, col), ws.cell(3, col)
+    assert filled.value == "USA" and "default 'USA'" in filled.comment.text
+    assert filled.fill.fgColor.rgb.endswith("FFF2CC")
+    assert given.value == "Canada" and given.comment is None
+
+
+def test_updates_show_old_and_new_values(tmp_path):
+    convert(tmp_path, "customers.csv", HEAD + "C-1,Alpha,Boston,USA,,\nC-2,Beta,Boston,USA,,\n")
+    result, _, wb = convert(
+        tmp_path, "customers2.csv", HEAD + "C-1,Alpha,Cambridge,USA,,\nC-2,Beta,Boston,USA,,\n"
+    )
+    assert result.counts == {"created": 0, "updated": 1, "unchanged": 1}
+    assert summary(wb)["Updates (changed records; see the Changes sheet)"] == 1
+    changes = rows(wb["Changes"])
+    assert changes[0] == ("Record", "Field", "Was", "Now", "Cell")
+    assert changes[1][:4] == ("C-1", "Bill to City", "Boston", "Cambridge")
+    ws = wb["CUSTOMER.CSV"]
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(2, header.index("Bill to City") + 1)
+    assert cell.value == "Cambridge" and "'Boston' → 'Cambridge'" in cell.comment.text
+    # The link in the Changes sheet goes to that cell.
+    link = wb["Changes"]["E2"].hyperlink.location
+    assert link == f"'CUSTOMER.CSV'!{cell.coordinate}"
+
+
+def test_each_issue_links_to_its_cell(tmp_path):
+    text = HEAD + 'C-1,Alpha,Boston,USA,not a date,\nC-2,Beta "B",Boston,USA,,\n'
+    result, _, wb = convert(tmp_path, "customers.csv", text)
+    issues = rows(wb["Issues"])
+    assert issues[0] == ("Row", "Column", "Code", "Severity", "Message", "Cell")
+    assert [(r[0], r[1], r[2]) for r in issues[1:]] == [(i.row, i.column, i.code) for i in result.issues]
+    assert len(issues) == 3  # a bad date is reported once, not by each step that saw it
+    by_code = {r[2].value: i for i, r in enumerate(wb["Issues"].iter_rows(min_row=1), start=1)}
+    # A warning on a converted record links into the records sheet; the rejected row's error, into Rejected.
+    quote = wb["Issues"].cell(by_code["quote-replaced"], 6).hyperlink.location
+    sheet, ref = quote.split("!")
+    assert sheet == "'CUSTOMER.CSV'" and wb["CUSTOMER.CSV"][ref].value == "Beta ''B''"
+    bad = wb["Issues"].cell(by_code["bad-date"], 6).hyperlink.location
+    sheet, ref = bad.split("!")
+    assert sheet == "'Rejected'" and wb["Rejected"][ref].value == "not a date"
+    assert [c.value for c in wb["Rejected"][1]][-1] == "Error"
+
+
+def test_the_records_sheet_is_capped_and_says_so(tmp_path):
+    text = HEAD + "".join(f"C-{i},Name {i},Boston,USA,,\n" for i in range(5))
+    _, _, wb = convert(tmp_path, "customers.csv", text, config="[review]\nmax_rows = 2\n")
+    assert wb["CUSTOMER.CSV"].max_row == 3
+    assert "first 2 of 5 records" in summary(wb)["Records shown"]
+
+
+def test_a_transaction_batch_shows_its_control_totals(tmp_path, samples):
+    config = (
+        SAGE50_ACCOUNTS
+        + '[checks]\nunknown_references = "warning"\n[sage50.sales_tax.MA]\nagency = "MA-DOR"\naccount = "23100"\n'
+    )
+    text = (samples / "bizops" / "invoices.csv").read_text(encoding="utf-8")
+    result, _, wb = convert(tmp_path, "invoices.csv", text, config=config)
+    s = summary(wb)
+    assert s["Creates (documents)"] == result.controls["out"]["documents"]
+    assert s["Net: in / out"].endswith("(agree)")
+    assert wb["SALES.CSV"].max_row == result.records_out + 1
+    header = [c.value for c in wb["SALES.CSV"][1]]
+    amount = wb["SALES.CSV"].cell(2, header.index("Amount") + 1)
+    assert isinstance(amount.value, int | float) and amount.number_format == "#,##0.00"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_libreoffice_converts_the_workbook_to_pdf(tmp_path):
+    text = HEAD + 'C-1,"=1+1",Boston,USA,2024-03-05,\nC-2,Beta "B",Boston,USA,,\n'
+    _, folder, _ = convert(tmp_path, "customers.csv", text)
+    out = tmp_path / "pdf"
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(folder / "review.xlsx"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    pdf = out / "review.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    assert pdf.stat().st_size > 2000
