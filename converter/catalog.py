@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .settings import Settings
-from .values import printable
+from .values import flat_json, printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS masters (
@@ -86,7 +86,7 @@ class Catalog:
                 entity,
                 rid.casefold(),
                 rid,
-                json.dumps(data, ensure_ascii=False),
+                flat_json(data),
                 printable(source),
                 now,
             )

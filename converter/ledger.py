@@ -27,7 +27,8 @@ from typing import Any
 
 from .catalog import connect, ledger_path
 from .settings import Settings
-from .values import printable
+from .spool import Spool
+from .values import flat_json, printable, texts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -82,6 +83,16 @@ def fingerprint(data: dict[str, Any]) -> str:
     """A short, stable hash of a record's mapped fields, so the ledger can tell changed from same."""
     joined = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(data.items()))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def fingerprints(frame: Any) -> list[str]:
+    """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
+    parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
+    if not parts:
+        return [fingerprint({})] * len(frame)
+    return [
+        hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:16] for row in zip(*parts, strict=True)
+    ]
 
 
 class Fingerprinter:
@@ -201,6 +212,13 @@ class Ledger:
                 )
         return out
 
+    def has_sent(self, entity: str, target: str) -> bool:
+        """Whether any record of ``entity`` was ever sent to ``target``."""
+        if not self.exists():
+            return False
+        row = self.conn.execute("SELECT 1 FROM sent WHERE entity=? AND target=? LIMIT 1", (entity, target))
+        return row.fetchone() is not None
+
     def stage_batch(
         self,
         *,
@@ -210,7 +228,7 @@ class Ledger:
         entity: str,
         source: str,
         sha256: str | None,
-        records: list[tuple[str, str, dict[str, Any]]],
+        records: list[tuple[str, str, dict[str, Any]]] | Spool,
         target: str,
         batch_hash: str | None = None,
         awaiting_review: bool = False,
@@ -243,7 +261,8 @@ class Ledger:
                 ),
             )
             # Earlier rows of these keys become each new row's `previous` (what forget brings back).
-            keys = list(dict.fromkeys(rid.casefold() for rid, _, _ in records))
+            ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
+            keys = list(dict.fromkeys(rid.casefold() for rid in ids))
             before: dict[str, str] = {}
             for i in range(0, len(keys), 500):
                 part = keys[i : i + 500]
@@ -264,7 +283,7 @@ class Ledger:
                         rid.casefold(),
                         rid,
                         fp,
-                        json.dumps(data, ensure_ascii=False),
+                        flat_json(data),
                         batch,
                         ts,
                         before.get(rid.casefold()),

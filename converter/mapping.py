@@ -25,8 +25,11 @@ Vocabulary (options in brackets):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -400,10 +403,26 @@ def site_columns(settings: Settings) -> dict[str, dict[str, tuple[str, ...]]]:
         source_system, _, target_system = direction_dir.name.partition("-to-")
         for entity in ENTITIES:
             try:
-                template = resolve_map(settings, source_system, target_system, entity)
+                if settings.get(f"maps.{source_system}-to-{target_system}.{entity}"):
+                    columns = resolve_map(settings, source_system, target_system, entity).columns
+                else:  # a shipped template: only its aliases are needed here (it is checked when used)
+                    columns = _shipped_columns(default_map_path(source_system, target_system, entity))
             except TemplateError:
                 continue
             bucket = out.setdefault(f"{source_system}/{entity}", {})
-            for name, spellings in template.columns.items():
+            for name, spellings in columns.items():
                 bucket[name] = tuple(dict.fromkeys((*bucket.get(name, ()), *spellings)))
     return out
+
+
+@cache
+def _shipped_columns(path: Path) -> dict[str, tuple[str, ...]]:
+    """The column aliases of a shipped template, read without validating the whole template
+    (every conversion needs the aliases of all of them; validating all costs a second)."""
+    try:
+        columns = json.loads(path.read_text(encoding="utf-8")).get("columns") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(columns, dict):
+        return {}
+    return {str(k): tuple(str(v) for v in vals) for k, vals in columns.items() if isinstance(vals, list)}

@@ -14,7 +14,7 @@ import pandas as pd
 from .catalog import Catalog
 from .issues import Issue
 from .layouts import Layout, MapTemplate
-from .ledger import Fingerprinter, Ledger
+from .ledger import Fingerprinter, Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .settings import Settings
 from .spool import Spool
@@ -145,54 +145,56 @@ class MasterConverter:
         ``block.notes`` the blanks filled from what was sent before.
         """
         records = frame_records(good)
+        new_fingerprints = fingerprints(good)
         fingerprint = Fingerprinter(list(good.columns))
         earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
-        keep, unchanged = [], []
-        for row, key, data in zip(good.index, keys, records, strict=True):
+        keep, unchanged, filled = [], [], []
+        for pos, (row, key, data) in enumerate(zip(good.index, keys, records, strict=True)):
             prev = earlier.get(key.casefold())
-            if prev is not None:
-                kept = [f for f, v in data.items() if v == "" and prev.data.get(f)]
-                for f in kept:
-                    data[f] = prev.data[f]
-                fp = fingerprint(data)
-                if fp == prev.fingerprint and not self.full:
-                    unchanged.append(int(row))
-                    self.counts["unchanged"] += 1
-                    continue
-                self.counts["updated"] += 1
-                changed = {
-                    f: (str(prev.data.get(f, "")), str(v))
-                    for f, v in data.items()
-                    if prev.data.get(f, "") != v
-                }
-                block.changes[int(row)] = changed
-                if kept:
-                    block.issues.append(
-                        Issue(
-                            int(row),
-                            None,
-                            "blank-kept",
-                            f"{key}: blank {', '.join(kept)} in the file; the values sent before are kept.",
-                            "info",
-                        )
-                    )
-                    block.notes += [
-                        CellNotes(
-                            f,
-                            "blank-kept",
-                            pd.Series([""], index=[int(row)]),
-                            f"Blank in the file; {prev.data[f]!r}, sent before, is kept.",
-                        )
-                        for f in kept
-                    ]
-            else:
-                fp = fingerprint(data)
+            if prev is None:
                 self.counts["created"] += 1
+                self.staged.append((key, new_fingerprints[pos], data))
+                keep.append(pos)
+                continue
+            kept = [f for f, v in data.items() if v == "" and prev.data.get(f)]
+            for f in kept:
+                data[f] = prev.data[f]
+                filled.append((int(row), f, prev.data[f]))
+            fp = fingerprint(data)
+            if fp == prev.fingerprint and not self.full:
+                unchanged.append(int(row))
+                self.counts["unchanged"] += 1
+                continue
+            self.counts["updated"] += 1
+            changed = {
+                f: (str(prev.data.get(f, "")), str(v)) for f, v in data.items() if prev.data.get(f, "") != v
+            }
+            block.changes[int(row)] = changed
+            if kept:
+                block.issues.append(
+                    Issue(
+                        int(row),
+                        None,
+                        "blank-kept",
+                        f"{key}: blank {', '.join(kept)} in the file; the values sent before are kept.",
+                        "info",
+                    )
+                )
+                block.notes += [
+                    CellNotes(
+                        f,
+                        "blank-kept",
+                        pd.Series([""], index=[int(row)]),
+                        f"Blank in the file; {prev.data[f]!r}, sent before, is kept.",
+                    )
+                    for f in kept
+                ]
             self.staged.append((key, fp, data))
-            keep.append(int(row))
-        output = pd.DataFrame(
-            [records[good.index.get_loc(r)] for r in keep], index=keep, columns=good.columns
-        )
+            keep.append(pos)
+        output = good.iloc[keep].copy()
+        for row, name, value in filled:
+            if row in output.index:
+                output.at[row, name] = value
         return output, unchanged
 
     def _credit_limit_drift(self, normal: pd.DataFrame, keys: pd.Series) -> list[Issue]:

@@ -294,7 +294,7 @@ def _convert(
         writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
         run = _Run(det, target, fields, batch, writer, list(det.issues))
         if write:
-            run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 2_000)))
+            run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
         try:
             carry, carry_issues = None, []
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):

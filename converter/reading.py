@@ -276,9 +276,10 @@ class TableFile:
             row_no += 1
             if row_no > last:
                 limits.check_rows(self.path, row_no, row_no - header_rows)
-            if not any(c.strip() for c in row):
+            joined = "".join(row)  # one C call per row: blank rows, and no cell is longer than its row
+            if not joined.strip():
                 continue
-            if len("".join(row)) > longest:  # no cell can be longer than its row: one C call per row
+            if len(joined) > longest:
                 limits.check_cells(self.path, row_no, row, columns)
             if len(row) != width:
                 # XLSX rows lose their trailing blank cells: only extra values are ragged there.

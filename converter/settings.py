@@ -48,7 +48,7 @@ DEFAULTS: dict[str, Any] = {
     },
     # Every batch gets review.xlsx; with require_approval, batches wait in outbox/pending/ until
     # `bizops-sage50 approve` moves them to outbox/ready/. max_rows caps the records shown.
-    "review": {"require_approval": False, "max_rows": 2_000},
+    "review": {"require_approval": False, "max_rows": 1_000},
 }
 
 DATE_ORDERS = ("mdy", "dmy", "ymd")

@@ -3,12 +3,13 @@
 A batch's records are staged in the ledger only when the batch is committed (so a failed file
 leaves no trace), which means they must be kept until the end of the file. For a million-line
 journal that is more than memory should hold, so past ``limit`` entries they go to a temporary
-file of JSON lines, read back in order when the ledger stages them.
+file (pickled blocks: the converter's own data, written and read by this process only), read
+back in order when the ledger stages them.
 """
 
 from __future__ import annotations
 
-import json
+import pickle
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
@@ -22,29 +23,34 @@ class Spool:
     def __init__(self, *, limit: int = 20_000) -> None:
         self.limit = limit
         self._memory: list[Record] = []
-        self._file: IO[str] | None = None
+        self._file: IO[bytes] | None = None
         self._count = 0
+        self._keys: list[str] = []  # kept in memory: small, and the ledger needs them first
+
+    def keys(self) -> list[str]:
+        return self._keys
 
     def append(self, record: Record) -> None:
         self._count += 1
+        self._keys.append(record[0])
         self._memory.append(record)
         if len(self._memory) >= self.limit:
             self._flush()
 
     def _flush(self) -> None:
         if self._file is None:
-            self._file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - lives with the spool
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the spool
         self._file.seek(0, 2)
-        self._file.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in self._memory)
+        pickle.dump(self._memory, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._memory = []
 
     def __iter__(self) -> Iterator[Record]:
         if self._file is not None:
             self._file.flush()
+            end = self._file.seek(0, 2)
             self._file.seek(0)
-            for line in self._file:
-                key, fp, data = json.loads(line)
-                yield key, fp, data
+            while self._file.tell() < end:
+                yield from pickle.load(self._file)
         yield from self._memory
 
     def __len__(self) -> int:

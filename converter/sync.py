@@ -79,8 +79,8 @@ def seen_in_export(frames: list[pd.DataFrame], det: Detection) -> dict[str, dict
 def confirm(
     ledger: Ledger | None, det: Detection, frames: list[pd.DataFrame]
 ) -> tuple[int, list[tuple[str, list[str]]]]:
-    if ledger is None:
-        return 0, []
+    if ledger is None or not ledger.has_sent(det.entity, det.system):
+        return 0, []  # nothing was ever sent to this system: nothing to confirm (and no work)
     return ledger.confirm(det.entity, det.system, seen_in_export(frames, det))
 
 

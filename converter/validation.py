@@ -76,8 +76,8 @@ def normalise_source(
         if f.name not in out.columns:
             continue
         text = out[f.name].fillna("").astype(str)
-        empty = blank(text)
-        if f.required and empty.any():
+        empty = blank(text) if f.required or f.type == "code" else None
+        if empty is not None and f.required and empty.any():
             _report(
                 issues,
                 empty,
@@ -170,7 +170,7 @@ _FORMULA_START = re.compile(r"(?:^|\x00)\s*[=+\-@]")
 # What a spreadsheet runs when it opens the file: a leading '=', or a leading '+', '-' or '@'
 # followed by a function or a DDE call (``+cmd|' /C calc'!A0``, ``@SUM(A1)``). A phone number
 # such as ``+1 (617) 555-0100`` or an amount such as ``-5`` is not one.
-FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|!])"
+FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|])"
 
 
 @dataclass(frozen=True)
@@ -220,9 +220,9 @@ def check_target(
         f = layout.field(name)
         col = source_columns.get(name, name)
         text = out[name].fillna("").astype(str)
-        empty = blank(text)
+        empty = blank(text) if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
         label = f"{name!r}"
-        if f.required or name in layout.key:
+        if empty is not None and (f.required or name in layout.key):
             _report(
                 issues,
                 empty,

@@ -9,6 +9,11 @@ guesses: a date that is not valid in the stated day/month order is reported, not
 
 from __future__ import annotations
 
+import json
+import re
+from json.encoder import encode_basestring as _quote
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +25,7 @@ YEAR_PIVOT = 80
 _ISO = r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?\s*$"
 _PARTS = r"^\s*(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})\s*$"
 _NUMBER = r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)\s*$"
+_NUMBER_RE = re.compile(_NUMBER)
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -38,6 +44,14 @@ def blank(series: pd.Series) -> pd.Series:
     return pd.Series(np.array(mask, dtype=bool), index=series.index)
 
 
+def flat_json(data: dict[str, Any]) -> str:
+    """``json.dumps(data, ensure_ascii=False)`` for a flat dict of text, several times faster."""
+    try:
+        return "{" + ", ".join(_quote(k) + ": " + _quote(v) for k, v in data.items()) + "}"
+    except TypeError:  # a value that is not text
+        return json.dumps(data, ensure_ascii=False)
+
+
 def printable(text: str) -> str:
     """Text every file format can hold: lone surrogates (the undecodable bytes of a file name
     that is not UTF-8) become U+FFFD."""
@@ -51,7 +65,10 @@ def printable(text: str) -> str:
 def texts(series: pd.Series) -> np.ndarray:
     """The column's cells as an object array of str (missing → ""), for fast plain loops."""
     cells = series.to_numpy(dtype=object, na_value="")
-    if isinstance(series.dtype, pd.StringDtype) or all(type(v) is str for v in cells):
+    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=False) in (
+        "string",
+        "empty",
+    ):
         return cells
     return np.array(
         [v if type(v) is str else "" if v is None or v != v else str(v) for v in cells], dtype=object
@@ -75,6 +92,19 @@ def parse_dates(
     series: pd.Series, *, order: str = "mdy", iso_only: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """Parse dates to ``YYYY-MM-DD``. Returns (values, bad mask). ISO dates are always accepted."""
+    empty = blank(series)
+    out = pd.Series("", index=series.index, dtype=object)
+    bad = pd.Series(False, index=series.index)
+    if empty.all():  # most date columns of most exports are blank: nothing to parse
+        return out, bad
+    filled = series[~empty.to_numpy()]
+    values, wrong = _parse_filled_dates(filled.reset_index(drop=True), order=order, iso_only=iso_only)
+    out[~empty.to_numpy()] = values.to_numpy()
+    bad[~empty.to_numpy()] = wrong.to_numpy()
+    return out, bad
+
+
+def _parse_filled_dates(series: pd.Series, *, order: str, iso_only: bool) -> tuple[pd.Series, pd.Series]:
     text = series.fillna("").astype(str)
     empty = text.str.strip() == ""
     year = pd.Series(np.nan, index=series.index)
@@ -134,12 +164,12 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     Thousands separators, currency signs and brackets are refused, not guessed: ``1.234`` could
     be one thousand or one point two.
     """
-    text = series.fillna("").astype(str)
-    empty = text.str.strip() == ""
-    ok = text.str.match(_NUMBER)
-    values = pd.Series(np.nan, index=series.index, dtype=float)
-    values[ok] = text[ok].astype(float)
-    return values, ~ok & ~empty
+    cells = texts(series)
+    match = _NUMBER_RE.match
+    parsed = [float(v) if match(v) else (np.nan if not v.strip() else None) for v in cells]
+    bad = np.array([v is None for v in parsed], dtype=bool)
+    values = np.array([np.nan if v is None else v for v in parsed], dtype=float)
+    return pd.Series(values, index=series.index), pd.Series(bad, index=series.index)
 
 
 def round_half_up(values: pd.Series, decimals: int) -> pd.Series:
@@ -151,23 +181,24 @@ def round_half_up(values: pd.Series, decimals: int) -> pd.Series:
 def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None = None) -> pd.Series:
     """Floats → text with ``decimals`` places (trailing zeros kept down to ``min_decimals``)."""
     rounded = round_half_up(values, decimals)
-    missing = rounded.isna()
     # -0.00 is written 0.00
     rounded = rounded.where(rounded != 0, 0.0)
-    fmt = f"{{:.{decimals}f}}"
-    out = rounded.map(lambda v: "" if v != v else fmt.format(v)).astype(object)
-    if min_decimals is not None and min_decimals < decimals:
-        trimmed = out.str.replace(r"0+$", "", regex=True).str.replace(r"\.$", "", regex=True)
-        need = min_decimals
-        if need > 0:
-            frac = trimmed.str.extract(r"\.(\d*)$")[0].fillna("")
-            pad = (need - frac.str.len()).clip(lower=0)
-            has_dot = trimmed.str.contains(".", regex=False)
-            trimmed = trimmed.where(has_dot, trimmed + ".")
-            trimmed = trimmed + pad.map(lambda n: "0" * int(n))
-        out = trimmed
-    out[missing] = ""
-    return out
+    fmt = f"{{:.{decimals}f}}".format
+    trim = min_decimals is not None and min_decimals < decimals
+    keep = min_decimals or 0
+
+    def spell(v: float) -> str:
+        if v != v:
+            return ""
+        text = fmt(v)
+        if trim:
+            whole, _, frac = text.partition(".")
+            frac = frac.rstrip("0")
+            frac += "0" * (keep - len(frac))
+            text = f"{whole}.{frac}" if frac else whole
+        return text
+
+    return pd.Series([spell(v) for v in rounded.to_numpy(dtype=float)], index=values.index, dtype=object)
 
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:

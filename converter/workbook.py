@@ -71,6 +71,8 @@ class ReviewRecorder:
     rejected: list[pd.DataFrame] = field(default_factory=list)
     notes: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
     changes: dict[int, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # Every update (shown or not, up to MAX_ISSUE_ROWS): (source row, record key, field, old, new).
+    changed: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     shown: int = 0
     total: int = 0
     rejected_shown: int = 0
@@ -78,6 +80,13 @@ class ReviewRecorder:
     def add(self, output: pd.DataFrame, notes: list[CellNotes], changes: dict[int, dict]) -> None:
         """One block's output (index: source rows; may hold the journal's ``__kind__``)."""
         self.total += len(output)
+        if changes:
+            key_fields = [k for k in self.target.key if k in output.columns]
+            for row, fields in changes.items():
+                if row in output.index and len(self.changed) < MAX_ISSUE_ROWS:
+                    first = output.loc[[row]].iloc[0]
+                    key = " / ".join(str(first[k]) for k in key_fields)
+                    self.changed += [(row, key, name, old, new) for name, (old, new) in fields.items()]
         room = self.max_rows - self.shown
         if room <= 0 or output.empty:
             return
@@ -112,8 +121,8 @@ class ReviewRecorder:
         records = pd.concat(self.frames) if self.frames else pd.DataFrame(columns=self.fields)
         records = records.reindex(columns=[*self.fields, *[c for c in records.columns if c == "__kind__"]])
         cells = self._write_records(wb.create_sheet(records_name), records)
-        if self.changes:
-            self._write_changes(wb.create_sheet("Changes"), records, records_name, cells)
+        if self.changed:
+            self._write_changes(wb.create_sheet("Changes"), records_name, cells)
         rejected = pd.concat(self.rejected) if self.rejected else pd.DataFrame()
         issues_ws = wb.create_sheet("Issues")
         rejected_cells: dict[int, int] = {}
@@ -188,30 +197,25 @@ class ReviewRecorder:
             if issue.code in ALTERED and issue.row is not None and issue.target:
                 self.notes.setdefault((issue.row, issue.target), []).append(("replaced", issue.message))
 
-    def _write_changes(self, ws, records: pd.DataFrame, records_name: str, cells: dict[int, int]) -> None:
+    def _write_changes(self, ws, records_name: str, cells: dict[int, int]) -> None:
+        """Every changed field of every update; a link to its cell when the record is shown."""
         ws.freeze_panes = "A2"
-        key_fields = [k for k in self.target.key if k in records.columns]
         ws.append([_text_cell(ws, h, font=BOLD) for h in ("Record", "Field", "Was", "Now", "Cell")])
         for width, letter in zip((24, 28, 36, 36, 18), "ABCDE", strict=True):
             ws.column_dimensions[letter].width = width
-        for source_row, fields in self.changes.items():
+        for source_row, key, name, old, new in self.changed:
             sheet_row = cells.get(source_row)
-            if sheet_row is None:
-                continue
-            first = records.loc[[source_row]].iloc[0]
-            key = " / ".join(str(first[k]) for k in key_fields)
-            for name, (old, new) in fields.items():
-                col = self.fields.index(name) + 1 if name in self.fields else None
-                ref = f"{get_column_letter(col)}{sheet_row}" if col else ""
-                ws.append(
-                    [
-                        _text_cell(ws, key),
-                        _text_cell(ws, name),
-                        _text_cell(ws, old),
-                        _text_cell(ws, new),
-                        _link_cell(ws, records_name, ref) if ref else None,
-                    ]
-                )
+            col = self.fields.index(name) + 1 if name in self.fields else None
+            ref = f"{get_column_letter(col)}{sheet_row}" if col and sheet_row else ""
+            ws.append(
+                [
+                    _text_cell(ws, key),
+                    _text_cell(ws, name),
+                    _text_cell(ws, old),
+                    _text_cell(ws, new),
+                    _link_cell(ws, records_name, ref) if ref else None,
+                ]
+            )
 
 
 def _sheet_name(name: str) -> str:

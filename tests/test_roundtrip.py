@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from converter.layouts import Field, MapTemplate, default_map_path, load_layout, load_map
 from converter.pipeline import convert_file
 from converter.settings import load_settings
+from converter.validation import FORMULA
 
 # Every character Windows-1252 can hold, but quotes, line breaks and control characters.
 CP1252 = [
@@ -35,7 +37,7 @@ def _template(src: str, tgt: str, entity: str) -> MapTemplate:
 
 def _text(max_len: int, *, key: bool = False, required: bool = False):
     strat = st.text(SAFE, min_size=1 if key or required else 0, max_size=max_len)
-    strat = strat.filter(lambda s: not s.lstrip().startswith("="))
+    strat = strat.filter(lambda s: not re.match(FORMULA, s))  # refused on purpose (formula injection)
     if required:
         strat = strat.filter(lambda s: s.strip() != "")
     if key:

@@ -229,3 +229,20 @@ def test_libreoffice_converts_the_workbook_to_pdf(tmp_path):
     pdf = out / "review.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert pdf.stat().st_size > 2000
+
+
+def test_every_update_is_listed_even_past_the_records_shown(tmp_path):
+    config = "[review]\nmax_rows = 1\n"
+    convert(
+        tmp_path,
+        "customers.csv",
+        HEAD + "C-1,A,Boston,USA,,\nC-2,B,Boston,USA,,\nC-3,C,Boston,USA,,\n",
+        config=config,
+    )
+    text = HEAD + "C-1,A,Salem,USA,,\nC-2,B,Salem,USA,,\nC-3,C,Salem,USA,,\n"
+    _, _, wb = convert(tmp_path, "customers2.csv", text, config=config)
+    changes = rows(wb["Changes"])[1:]
+    assert [(r[0], r[1], r[2], r[3]) for r in changes] == [
+        (f"C-{i}", "Bill to City", "Boston", "Salem") for i in (1, 2, 3)
+    ]
+    assert changes[0][4] and changes[1][4] is None and changes[2][4] is None  # only C-1 is shown
