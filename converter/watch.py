@@ -210,6 +210,7 @@ class Watcher:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> (size, mtime, when checked)
+        self._next_due = self.check  # seconds until a file seen can next be ready
         self._observer = None
         self._lock: Path | None = None
 
@@ -289,6 +290,7 @@ class Watcher:
         now = time.time() if now is None else now
         ready = []
         present = set()
+        self._next_due = self.check
         for path in self.inbox.iterdir():
             if ignored(path):
                 continue
@@ -305,6 +307,12 @@ class Watcher:
             prev = self._seen.get(path)
             if not (prev and prev[:2] == (st.st_size, st.st_mtime)):
                 self._seen[path] = (st.st_size, st.st_mtime, now)  # new or changed: check again later
+            # When this file can next be ready: the loop wakes then, not up to a check later.
+            if st.st_size:  # an empty file waits at the normal pace
+                since = now - self._seen[path][2]
+                due = max(self.settle - (now - st.st_mtime), self.check * 0.9 - since)
+                if due > 0:  # a file ready now is taken now; one that stays is retried at the normal pace
+                    self._next_due = min(self._next_due, due)
             if st.st_size == 0 or now - st.st_mtime < self.settle:
                 continue
             if (
@@ -364,7 +372,8 @@ class Watcher:
                             break
                         self._take(path)
                 self.heartbeat()
-                self.wake.wait(timeout=self.check)
+                wait = min(self.check, max(0.05, self._next_due)) if self._seen else self.check
+                self.wake.wait(timeout=wait)
         finally:
             if self._observer is not None:
                 self._observer.stop()
