@@ -97,10 +97,12 @@ def parse_dates(
     bad = pd.Series(False, index=series.index)
     if empty.all():  # most date columns of most exports are blank: nothing to parse
         return out, bad
-    filled = series[~empty.to_numpy()]
-    values, wrong = _parse_filled_dates(filled.reset_index(drop=True), order=order, iso_only=iso_only)
-    out[~empty.to_numpy()] = values.to_numpy()
-    bad[~empty.to_numpy()] = wrong.to_numpy()
+    filled = texts(series[~empty.to_numpy()])
+    # A date repeats on every line of a document: parse each distinct spelling once.
+    codes, distinct = pd.factorize(filled)
+    values, wrong = _parse_filled_dates(pd.Series(distinct, dtype=object), order=order, iso_only=iso_only)
+    out[~empty.to_numpy()] = values.to_numpy()[codes]
+    bad[~empty.to_numpy()] = wrong.to_numpy()[codes]
     return out, bad
 
 
@@ -137,6 +139,10 @@ def _parse_filled_dates(series: pd.Series, *, order: str, iso_only: bool) -> tup
 
 def format_sage_dates(series: pd.Series) -> pd.Series:
     """``YYYY-MM-DD`` → Sage's ``M/D/YY`` (no leading zeros); blanks stay blank."""
+    codes, distinct = pd.factorize(texts(series))  # each distinct date is spelled once
+    if len(distinct) < len(series):
+        spelled = format_sage_dates(pd.Series(distinct, dtype=object)).to_numpy()
+        return pd.Series(spelled[codes], index=series.index, dtype=object)
     text = series.fillna("").astype(str)
     parts = text.str.extract(r"^(\d{4})-(\d{2})-(\d{2})$")
     ok = parts[0].notna()
