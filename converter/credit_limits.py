@@ -20,6 +20,7 @@ from .layouts import load_layout
 from .ledger import Ledger, fingerprint
 from .results import ConversionResult
 from .settings import Settings
+from .values import texts
 from .writing import import_writer
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
@@ -58,10 +59,18 @@ def credit_limit_changes(
     amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
     result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0])
     send, held = [], []
-    for row, rec in frame.iterrows():
-        data = {"CreditLimit": rec["CreditLimit"], "CreditStatus": rec["CreditStatus"]}
+    columns = zip(
+        frame.index,
+        texts(frame["CustomerID"]),
+        texts(frame["CreditLimit"]),
+        texts(frame["CreditStatus"]),
+        strict=True,
+    )
+    for row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
+        rec = {"CustomerID": customer, "CreditLimit": limit}
+        data = {"CreditLimit": limit, "CreditStatus": status}
         fp = fingerprint(data)
-        prev = earlier.get(str(rec["CustomerID"]).casefold())
+        prev = earlier.get(customer.casefold())
         if prev is not None and prev.fingerprint == fp and not full:
             result.unchanged += 1
             continue
@@ -85,7 +94,7 @@ def credit_limit_changes(
                 )
                 continue
         send.append(row)
-        result.staged.append((str(rec["CustomerID"]), fp, data))
+        result.staged.append((customer, fp, data))
     stamp = exported_at.isoformat(timespec="seconds")
     result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
     result.held = frame.loc[held].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]

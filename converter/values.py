@@ -155,6 +155,13 @@ def format_sage_dates(series: pd.Series) -> pd.Series:
 
 def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """true/false, yes/no, 1/0, t/f, y/n in any case → ``TRUE``/``FALSE``."""
+    codes, distinct = pd.factorize(texts(series))  # a handful of spellings: each is read once
+    if len(distinct) < len(series):
+        out, bad = parse_bools(pd.Series(distinct, dtype=object))
+        return (
+            pd.Series(out.to_numpy()[codes], index=series.index, dtype=object),
+            pd.Series(bad.to_numpy()[codes], index=series.index),
+        )
     low = series.fillna("").astype(str).str.strip().str.lower()
     is_true = low.isin(TRUE_WORDS)
     is_false = low.isin(FALSE_WORDS)
@@ -209,6 +216,13 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
     """Parse and re-spell a numeric column per its layout type. Returns (text, bad mask)."""
+    codes, distinct = pd.factorize(texts(series))  # amounts and quantities repeat: each is read once
+    if len(distinct) < len(series):
+        out, bad = canonical_number(pd.Series(distinct, dtype=object), type_=type_, decimals=decimals)
+        return (
+            pd.Series(out.to_numpy()[codes], index=series.index, dtype=object),
+            pd.Series(bad.to_numpy()[codes], index=series.index),
+        )
     values, bad = parse_numbers(series)
     if type_ == "integer":
         not_whole = values.notna() & (values != np.floor(values))
