@@ -86,7 +86,7 @@ class Catalog:
                 entity,
                 rid.casefold(),
                 rid,
-                flat_json(data),
+                data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
                 printable(source),
                 now,
             )

@@ -283,7 +283,7 @@ class Ledger:
                         rid.casefold(),
                         rid,
                         fp,
-                        flat_json(data),
+                        data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
                         batch,
                         ts,
                         before.get(rid.casefold()),

@@ -20,8 +20,7 @@ from .settings import Settings
 from .spool import Spool
 from .transactions import Block
 from .validation import check_target, normalise_source
-from .values import records as frame_records
-from .values import texts
+from .values import row_jsons, texts
 
 # What the catalog keeps of each master, per system: catalog field → layout field.
 CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
@@ -65,7 +64,7 @@ def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple
     cols = {k: frame[v].fillna("").astype(str) for k, v in spec.items() if v in frame.columns and k != "id"}
     if system == "sage50" and "Use Standard Terms" in frame.columns and "terms_due_days" in cols:
         cols["terms_due_days"] = cols["terms_due_days"].where(frame["Use Standard Terms"] != "TRUE", "")
-    data = frame_records(pd.DataFrame(cols)) if cols else [{} for _ in range(len(frame))]
+    data = row_jsons(pd.DataFrame(cols, index=frame.index)) if cols else ["{}"] * len(frame)
     return list(zip(texts(frame[spec["id"]]), data, strict=True))
 
 
@@ -144,18 +143,21 @@ class MasterConverter:
         For an update, ``block.changes`` gets each changed field's old and new value, and
         ``block.notes`` the blanks filled from what was sent before.
         """
-        records = frame_records(good)
+        columns = list(good.columns)
+        arrays = [texts(good[c]) for c in columns]
         new_fingerprints = fingerprints(good)
-        fingerprint = Fingerprinter(list(good.columns))
+        new_jsons = row_jsons(good)  # what the ledger stores of a new record, built a column at a time
+        fingerprint = Fingerprinter(columns)
         earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
         keep, unchanged, filled = [], [], []
-        for pos, (row, key, data) in enumerate(zip(good.index, keys, records, strict=True)):
+        for pos, (row, key) in enumerate(zip(good.index, keys, strict=True)):
             prev = earlier.get(key.casefold())
             if prev is None:
                 self.counts["created"] += 1
-                self.staged.append((key, new_fingerprints[pos], data))
+                self.staged.append((key, new_fingerprints[pos], new_jsons[pos]))
                 keep.append(pos)
                 continue
+            data = {c: a[pos] for c, a in zip(columns, arrays, strict=True)}
             kept = [f for f, v in data.items() if v == "" and prev.data.get(f)]
             for f in kept:
                 data[f] = prev.data[f]

@@ -52,6 +52,17 @@ def flat_json(data: dict[str, Any]) -> str:
         return json.dumps(data, ensure_ascii=False)
 
 
+def row_jsons(frame: pd.DataFrame) -> list[str]:
+    """``flat_json`` of every row of a frame of text, the quoting done a column at a time."""
+    if frame.shape[1] == 0:
+        return ["{}"] * len(frame)
+    parts = []
+    for n, name in enumerate(frame.columns):
+        key = ("" if n == 0 else ", ") + _quote(str(name)) + ": "
+        parts.append([key + _quote(v) for v in texts(frame[name])])
+    return ["{" + "".join(row) + "}" for row in zip(*parts, strict=True)]
+
+
 def printable(text: str) -> str:
     """Text every file format can hold: lone surrogates (the undecodable bytes of a file name
     that is not UTF-8) become U+FFFD."""
