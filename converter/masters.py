@@ -56,6 +56,9 @@ CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+CREDIT_COLUMNS = ("Customer ID", "Credit Limit", "Credit Status")
+
+
 def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple[str, dict[str, Any]]]:
     """(ID, fields) pairs of a frame in ``system``'s names, for the catalog."""
     spec = CATALOG_FIELDS.get((system, entity))
@@ -104,7 +107,10 @@ class MasterConverter:
         self.source_entries: list[tuple[str, dict[str, Any]]] = []
         self.target_entries: list[tuple[str, dict[str, Any]]] = []
         self.staged = Spool()
-        self.source_frames: list[pd.DataFrame] = []  # valid source rows, for credit limits
+        # Valid source rows: the last block's (for confirmations), and of a Sage customer list the
+        # credit-limit columns of every block (only those: a million customers must fit in memory).
+        self.last_valid = pd.DataFrame()
+        self.source_frames: list[pd.DataFrame] = []
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
@@ -130,7 +136,9 @@ class MasterConverter:
         bad = sorted({i.row for i in issues if i.severity == "error" and i.row is not None})
         good = checked.drop(index=bad)
         valid = normal.drop(index=bad)
-        self.source_frames.append(valid)
+        self.last_valid = valid
+        if (self.source.system, self.source.entity) == ("sage50", "customers"):
+            self.source_frames.append(valid[[c for c in CREDIT_COLUMNS if c in valid.columns]])
         self.source_entries += catalog_entries(valid, self.source.system, self.source.entity)
         self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
         block = Block(pd.DataFrame(), bad, [], issues, ctx.notes)

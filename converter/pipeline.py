@@ -313,6 +313,9 @@ def _convert(
                     n, d = confirm(ledger, det, [frame])
                     confirmed, drifted = confirmed + n, drifted + d
                 run.emit(frame, converter.convert(frame, issues))
+                if not transaction:  # records this export shows were loaded, confirmed block by block
+                    n, d = confirm(ledger, det, [converter.last_valid])
+                    confirmed, drifted = confirmed + n, drifted + d
             if carry is not None and not carry.empty:
                 n, d = confirm(ledger, det, [carry])
                 confirmed, drifted = confirmed + n, drifted + d
@@ -330,8 +333,6 @@ def _convert(
             _finish_transactions(converter, result, catalog)
         else:
             result.counts = None if credit_only else dict(converter.counts)
-        if not transaction:
-            confirmed, drifted = confirm(ledger, det, converter.source_frames)
         report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
