@@ -15,7 +15,7 @@ DEMO_BIZOPS_TRANSACTIONS := samples/bizops/purchase_orders.csv samples/bizops/po
 DEMO_SAGE_TRANSACTIONS := samples/sage50/PO.CSV samples/sage50/PURCHASE.CSV samples/sage50/SO.CSV \
 	samples/sage50/SALES.CSV samples/sage50/RECEIPTS.CSV
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,19 @@ demo: $(STAMP)
 	@echo "== Dropping the same invoices again changes nothing:"
 	$(BIN)/bizops-sage50 convert samples/bizops/invoices.csv $(DEMO)
 	$(BIN)/bizops-sage50 status --config samples/bizops-sage50.toml
+	$(BIN)/bizops-sage50 batches --config samples/bizops-sage50.toml
 	@echo
-	@echo "Batches written under demo-outbox/ (each has a manifest.json):"
+	@echo "Batches written under demo-outbox/ (each has review.xlsx to check before loading, and a manifest.json;"
+	@echo "\`bizops-sage50 review BATCH --config samples/bizops-sage50.toml --outbox demo-outbox\` shows its summary):"
 	@find demo-outbox -type f ! -name manifest.json | sort
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# make bench: time conversions (10k, 100k, 1M rows, both ways) and the watcher; writes
+# benchmarks/RESULTS.md. Takes a long while; `make bench BENCH_ARGS=--quick` is a 10k smoke run.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check converter tests
