@@ -1769,6 +1769,23 @@ def main(argv: list[str] | None = None) -> int:
 
     started = dt.datetime.now().astimezone()
     t_start = time.perf_counter()
+
+    def report() -> None:
+        """RESULTS.md as it stands (after each size, so an interrupted run leaves results)."""
+        write_report(
+            args.results,
+            args=args,
+            info=info,
+            rows=rows,
+            watch=watch,
+            profiles=profiles,
+            started=started,
+            load=(load0, os.getloadavg()),
+            startup=startup,
+            masters_note="; ".join(masters_notes),
+            elapsed=time.perf_counter() - t_start,
+        )
+
     load0 = os.getloadavg()
     base = args.data_dir or Path(tempfile.mkdtemp(prefix="bizops-bench-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -1866,19 +1883,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(sdir, ignore_errors=True)
             # Partial report after each size, so a long run leaves results even if interrupted.
-            write_report(
-                args.results,
-                args=args,
-                info=info,
-                rows=rows,
-                watch=watch,
-                profiles=profiles,
-                started=started,
-                load=(load0, os.getloadavg()),
-                startup=startup,
-                masters_note="; ".join(masters_notes),
-                elapsed=time.perf_counter() - t_start,
-            )
+            report()
         if not args.no_watch:
             for poll, aged in ((None, False), (None, True), (args.poll, False)):
                 w = measure_watcher(base, poll=poll, drops=args.drops, aged=aged)
@@ -1886,19 +1891,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"watcher {w.mode}: {', '.join(f'{x:.2f}' for x in w.latencies)} s {w.note}", flush=True
                 )
-        write_report(
-            args.results,
-            args=args,
-            info=info,
-            rows=rows,
-            watch=watch,
-            profiles=profiles,
-            started=started,
-            load=(load0, os.getloadavg()),
-            startup=startup,
-            masters_note="; ".join(masters_notes),
-            elapsed=time.perf_counter() - t_start,
-        )
+        report()
         print(f"wrote {args.results}", flush=True)
     finally:
         if args.keep:
