@@ -40,13 +40,20 @@ def batch_state(row: dict[str, Any]) -> str:
     return STATES.get(row.get("review"), str(row.get("review")))
 
 
-def list_batches(settings: Settings) -> list[dict[str, Any]]:
-    """Every batch the ledger knows, newest first, with its state and where its folder is."""
+BATCH_STATES = ("writing", "written", "awaiting approval", "approved", "rejected", "forgotten")
+
+
+def list_batches(settings: Settings, *, state: str | None = None) -> list[dict[str, Any]]:
+    """Every batch the ledger knows (or those in ``state``), newest first, with where its folder is."""
+    if state is not None and state not in BATCH_STATES:
+        raise UsageError(f"Unknown batch state {state!r}; use one of: {', '.join(BATCH_STATES)}.")
     ledger = Ledger.for_settings(settings)
     if ledger.exists():
         ledger.reconcile()
     out = []
     for row in ledger.batches():
+        if state is not None and batch_state(row) != state:
+            continue
         out.append(
             {
                 "batch": row["batch"],

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .results import file_sha256
+
 TMP_PREFIX = ".tmp-"
 
 
@@ -128,15 +130,11 @@ class Batch:
 
 def batch_files(folder: Path) -> dict[str, str]:
     """SHA-256 of each file in a batch folder (the manifest aside), by name."""
-    out = {}
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.name != "manifest.json":
-            digest = hashlib.sha256()
-            with path.open("rb") as fh:
-                while block := fh.read(1 << 20):
-                    digest.update(block)
-            out[path.name] = digest.hexdigest()
-    return out
+    return {
+        path.name: file_sha256(path)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != "manifest.json"
+    }
 
 
 def batch_hash(files: dict[str, str]) -> str:

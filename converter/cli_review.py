@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,9 +22,19 @@ OutboxOpt = Annotated[Path | None, typer.Option("--outbox", help="Outbox folder 
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who decides (default: the logged-in user).")]
 
 
-def _settings_and_outbox(config: Path | None, outbox: Path | None):
-    settings = load_settings(config)
-    return settings, outbox_for(settings, outbox)
+def _on_batch(
+    core: Callable[..., dict[str, Any]], config: Path | None, outbox: Path | None, batch: str, **options
+):
+    """Load the settings, call ``core`` on the batch; a ConverterError ends the command as `Error: …`."""
+    try:
+        settings = load_settings(config)
+        return core(settings, batch, outbox=outbox_for(settings, outbox), **options)
+    except ConverterError as exc:
+        fail(exc)
+
+
+def _print_json(result: Any) -> None:
+    print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def review(
@@ -34,15 +45,15 @@ def review(
     json_out: JsonOpt = False,
 ) -> None:
     """Show a batch's summary: counts, control totals and the exact import steps."""
-    try:
-        settings, box = _settings_and_outbox(config, outbox)
-        result = review_batch(settings, batch, outbox=box)
-        if open_ and not result["workbook"]:
-            raise UsageError(f"Batch {result['batch']} has no review.xlsx (written by an older version).")
-    except ConverterError as exc:
-        fail(exc)
+    result = _on_batch(review_batch, config, outbox, batch)
+    if open_ and not result["workbook"]:
+        fail(
+            UsageError(
+                f"Batch {result['batch']} has no review.xlsx ; it was written by an older version: check its import file and manifest.json directly."
+            )
+        )
     if json_out:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        _print_json(result)
     else:
         _render_summary(result)
     if open_:
@@ -70,13 +81,9 @@ def approve(
     json_out: JsonOpt = False,
 ) -> None:
     """Approve a batch waiting in outbox/pending/: it moves to outbox/ready/, ready to load."""
-    try:
-        settings, box = _settings_and_outbox(config, outbox)
-        result = approve_batch(settings, batch, outbox=box, by=by)
-    except ConverterError as exc:
-        fail(exc)
+    result = _on_batch(approve_batch, config, outbox, batch, by=by)
     if json_out:
-        print(json.dumps(result, indent=2))
+        _print_json(result)
         return
     out.print(
         f"Approved {result['batch']} (by {result['by']}, SHA-256 {result['batch_sha256'][:16]}…): "
@@ -94,13 +101,9 @@ def reject(
     json_out: JsonOpt = False,
 ) -> None:
     """Reject a batch waiting for approval: its records are un-sent, so the next export sends them again."""
-    try:
-        settings, box = _settings_and_outbox(config, outbox)
-        result = reject_batch(settings, batch, outbox=box, reason=reason, by=by)
-    except ConverterError as exc:
-        fail(exc)
+    result = _on_batch(reject_batch, config, outbox, batch, reason=reason, by=by)
     if json_out:
-        print(json.dumps(result, indent=2))
+        _print_json(result)
         return
     out.print(
         f"Rejected {result['batch']}: {result['records']} record(s) un-sent; they go again with the next export.",
@@ -120,13 +123,11 @@ def batches(
 ) -> None:
     """List every batch with its state: written, awaiting approval, approved, rejected, forgotten."""
     try:
-        rows = list_batches(load_settings(config))
+        rows = list_batches(load_settings(config), state=state)
     except ConverterError as exc:
         fail(exc)
-    if state:
-        rows = [r for r in rows if r["state"] == state]
     if json_out:
-        print(json.dumps(rows, indent=2))
+        _print_json(rows)
         return
     if not rows:
         out.print("No batches yet." if not state else f"No batches {state}.")

@@ -95,20 +95,6 @@ def fingerprints(frame: Any) -> list[str]:
     ]
 
 
-class Fingerprinter:
-    """``fingerprint`` for many records with the same fields: the field order is sorted once."""
-
-    def __init__(self, fields: list[str]) -> None:
-        self.order = sorted(fields)
-        self.prefixes = [f"{k}\x1e" for k in self.order]
-
-    def __call__(self, data: dict[str, Any]) -> str:
-        if len(data) != len(self.order):
-            return fingerprint(data)
-        joined = "\x1f".join([p + str(data[k]) for p, k in zip(self.prefixes, self.order, strict=True)])
-        return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
 def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 

@@ -14,7 +14,7 @@ import pandas as pd
 from .catalog import Catalog
 from .issues import Issue
 from .layouts import Layout, MapTemplate
-from .ledger import Fingerprinter, Ledger, fingerprints
+from .ledger import Ledger, fingerprint, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .settings import Settings
 from .spool import Spool
@@ -155,7 +155,6 @@ class MasterConverter:
         arrays = [texts(good[c]) for c in columns]
         new_fingerprints = fingerprints(good)
         new_jsons = row_jsons(good)  # what the ledger stores of a new record, built a column at a time
-        fingerprint = Fingerprinter(columns)
         earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
         keep, unchanged, filled = [], [], []
         for pos, (row, key) in enumerate(zip(good.index, keys, strict=True)):

@@ -282,6 +282,12 @@ def _convert(
     credit_only = mode == "credit-limits"
     confirmed, drifted = 0, []
 
+    def confirm_block(frame: pd.DataFrame) -> None:
+        """What this export shows was loaded is confirmed block by block, so no block is kept."""
+        nonlocal confirmed, drifted
+        n, d = confirm(ledger, det, [frame])
+        confirmed, drifted = confirmed + n, drifted + d
+
     gate = bool(settings.get("review.require_approval", False))
     with Batch(
         outbox,
@@ -309,16 +315,12 @@ def _convert(
                     issues = [i for i in issues if i.row not in carry.index]
                     if frame.empty:
                         continue
-                    # Documents this export shows were loaded: confirmed now, so no chunk is kept.
-                    n, d = confirm(ledger, det, [frame])
-                    confirmed, drifted = confirmed + n, drifted + d
+                    confirm_block(frame)
                 run.emit(frame, converter.convert(frame, issues))
-                if not transaction:  # records this export shows were loaded, confirmed block by block
-                    n, d = confirm(ledger, det, [converter.last_valid])
-                    confirmed, drifted = confirmed + n, drifted + d
+                if not transaction:
+                    confirm_block(converter.last_valid)
             if carry is not None and not carry.empty:
-                n, d = confirm(ledger, det, [carry])
-                confirmed, drifted = confirmed + n, drifted + d
+                confirm_block(carry)
                 run.emit(carry, converter.convert(carry, carry_issues))
         finally:
             run.close()

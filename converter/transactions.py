@@ -39,13 +39,13 @@ from .journals import (
     split_sage,
 )
 from .layouts import Layout, MapTemplate
-from .ledger import Fingerprinter, Ledger
+from .ledger import Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .spool import Spool
 from .validation import check_target, normalise_source
-from .values import texts
+from .values import row_jsons, texts
 
 
 @dataclass
@@ -167,16 +167,20 @@ class TransactionConverter:
         sorted_codes = codes[order]
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
         ends = np.r_[starts[1:], len(order)]
-        columns = {f: texts(output[f])[order] for f in fields}
         rows = output.index.to_numpy()[order]
-        fingerprint_of = Fingerprinter(fields)
-        for label, start, end in zip(labels, starts, ends, strict=True):
-            key = doc_key[label]
-            data = {f: " | ".join(columns[f][start:end]) for f in fields}
-            fingerprint = fingerprint_of(data)
+        docs = pd.DataFrame(
+            {
+                f: [" | ".join(values[s:e]) for s, e in zip(starts, ends, strict=True)]
+                for f, values in ((f, texts(output[f])[order]) for f in fields)
+            },
+            columns=fields,
+        )
+        fingerprints_of, jsons = fingerprints(docs), row_jsons(docs)
+        for i, (label, start) in enumerate(zip(labels, starts, strict=True)):
+            key, fingerprint = doc_key[label], fingerprints_of[i]
             prev = earlier.get(key.casefold())
             if prev is None or self.full:
-                self.staged.append((key, fingerprint, data))
+                self.staged.append((key, fingerprint, jsons[i]))
                 continue
             row = int(rows[start])
             if prev.fingerprint == fingerprint:
@@ -192,7 +196,7 @@ class TransactionConverter:
                     )
                 )
                 continue
-            diff = [f for f in fields if prev.data.get(f) != data[f]]
+            diff = [f for f in fields if prev.data.get(f) != docs.at[i, f]]
             changed.add(label)
             issues.append(
                 Issue(

@@ -70,7 +70,6 @@ class ReviewRecorder:
     frames: list[pd.DataFrame] = field(default_factory=list)
     rejected: list[pd.DataFrame] = field(default_factory=list)
     notes: dict[tuple[int, str], list[tuple[str, str]]] = field(default_factory=dict)
-    changes: dict[int, dict[str, tuple[str, str]]] = field(default_factory=dict)
     # Every update (shown or not, up to MAX_ISSUE_ROWS): (source row, record key, field, old, new).
     changed: list[tuple[int, str, str, str, str]] = field(default_factory=list)
     shown: int = 0
@@ -103,7 +102,9 @@ class ReviewRecorder:
                 self.notes.setdefault((int(row), group.field), []).append((group.code, text))
         for row, fields in changes.items():
             if row in present:
-                self.changes[row] = fields
+                for name, (old, new) in fields.items():
+                    change = f"Changed: {old!r} → {new!r} (the value sent before → now)."
+                    self.notes.setdefault((row, name), []).append(("changed", change))
 
     def add_rejected(self, rows: pd.DataFrame) -> None:
         room = self.max_rows - self.rejected_shown
@@ -145,12 +146,7 @@ class ReviewRecorder:
         """Returns source row → the sheet row of its first record (for links)."""
         layout, fields = self.target, self.fields
         typed = {name: _typed_column(records[name], layout, name) for name in fields}
-        widths = [
-            min(MAX_WIDTH, max([len(name), *(len(str(v)) for v in records[name].iloc[:2000])]) + 2)
-            for name in fields
-        ]
-        for i, width in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = width
+        _fit_widths(ws, records[fields])
         ws.freeze_panes = "A2"
         last = get_column_letter(max(1, len(fields)))
         ws.auto_filter.ref = f"A1:{last}{max(2, len(records) + 1)}"
@@ -160,7 +156,7 @@ class ReviewRecorder:
         # Most cells are plain text and go in as they are (fast); a cell that needs a format, a
         # comment, or care (formula-like, characters XML cannot hold) gets a cell object.
         careful = {name: _needs_care(typed[name][0]) for name in fields}
-        noted = {(r, n) for r, n in self.notes} | {(r, n) for r, f in self.changes.items() for n in f}
+        noted = set(self.notes)
         for pos, source_row in enumerate(records.index):
             sheet_row = pos + 2
             source_row = int(source_row)
@@ -173,7 +169,7 @@ class ReviewRecorder:
                     cell = _value_cell(ws, value, number_format)
                     if cell is None:
                         cell = WriteOnlyCell(ws, value=None)
-                    _annotate(cell, self._cell_notes(source_row, name))
+                    _annotate(cell, self.notes[(source_row, name)])
                 elif number_format or careful[name]:
                     cell = _value_cell(ws, value, number_format)
                 else:
@@ -181,15 +177,6 @@ class ReviewRecorder:
                 row.append(cell)
             ws.append(row)
         return first_row
-
-    def _cell_notes(self, source_row: int, name: str) -> list[tuple[str, str]]:
-        notes = list(self.notes.get((source_row, name), []))
-        change = self.changes.get(source_row, {}).get(name)
-        if change is not None:
-            notes.append(
-                ("changed", f"Changed: {change[0]!r} → {change[1]!r} (the value sent before → now).")
-            )
-        return notes
 
     def add_issue_notes(self, issues: Iterable[Issue]) -> None:
         """Cells cut or replaced on the way out (warnings with a target field) get a comment too."""
@@ -289,15 +276,22 @@ def _link_cell(ws, sheet: str, ref: str) -> WriteOnlyCell:
     return cell
 
 
+def _fit_widths(ws, frame: pd.DataFrame) -> None:
+    """Each column as wide as its heading or its widest value (of the first 2,000), within reason."""
+    for i, name in enumerate(frame.columns, start=1):
+        values = frame.iloc[:2000, i - 1]
+        width = max([len(str(name)), *(len(str(v)) for v in values)]) + 2
+        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, width)
+
+
 def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> dict[int, int]:
     ws.freeze_panes = "A2"
-    headers = [*source_headers[: len(rejected.columns) - 1], "Error"]
-    headers += [c for c in rejected.columns[len(headers) :]]
-    for i, name in enumerate(rejected.columns, start=1):
-        width = max([len(str(name)), *(len(str(v)) for v in rejected[name].iloc[:2000])]) + 2
-        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, width)
+    # The rows as they came in: the file's own headings (as in rejects.csv), plus Error.
+    same = len(source_headers) + 1 == len(rejected.columns)
+    headers = [*source_headers, "Error"] if same else [str(c) for c in rejected.columns]
+    _fit_widths(ws, rejected)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(rejected.columns))}{len(rejected) + 1}"
-    ws.append([_text_cell(ws, h, font=BOLD) for h in headers[: len(rejected.columns)]])
+    ws.append([_text_cell(ws, h, font=BOLD) for h in headers])
     first: dict[int, int] = {}
     for pos, (row, values) in enumerate(zip(rejected.index, rejected.itertuples(index=False), strict=True)):
         first.setdefault(int(row), pos + 2)

@@ -68,6 +68,8 @@ def test_approve_moves_the_batch_to_ready_and_records_who_when_and_the_hash(tmp_
     assert manifest["review_decision"]["approved_by"] == "alice"
     assert all(p.startswith(str(ready)) for p in manifest["outputs"])
     assert [r["state"] for r in list_batches(settings)] == ["approved"]
+    assert list_batches(settings, state="awaiting approval") == []
+    assert [r["batch"] for r in list_batches(settings, state="approved")] == [result.batch]
     with pytest.raises(UsageError, match="approved by alice"):
         approve_batch(settings, result.batch, outbox=tmp_path / "outbox")
 

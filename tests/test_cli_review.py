@@ -110,3 +110,9 @@ def test_reject_without_a_reason_is_a_usage_error(batch):
     res = runner.invoke(app, ["reject", batch])
     assert res.exit_code == 2
     assert "--reason" in res.output + res.stderr
+
+
+def test_batches_of_an_unknown_state_is_a_usage_error_naming_the_states(batch):
+    res = runner.invoke(app, ["batches", "--state", "approvd"])
+    assert res.exit_code == 2
+    assert "awaiting approval" in res.stderr and "approved" in res.stderr
