@@ -20,7 +20,7 @@ from .layouts import load_layout
 from .ledger import Ledger, fingerprint
 from .results import ConversionResult
 from .settings import Settings
-from .values import texts
+from .values import blank, parse_numbers, texts
 from .writing import import_writer
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
@@ -54,10 +54,11 @@ def credit_limit_changes(
         },
         index=customers.index,
     ).fillna("")
+    frame, unreadable = _readable_limits(frame)
     earlier = ledger.sent("credit_limits", "bizops", frame["CustomerID"]) if ledger else {}
     pct = float(settings.get("credit_limits.hold_above_percent", 50))
     amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
-    result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0])
+    result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0], issues=unreadable)
     send, held = [], []
     columns = zip(
         frame.index,
@@ -101,6 +102,26 @@ def credit_limit_changes(
     return result
 
 
+def _readable_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
+    """Rows whose credit limit reads as an amount; an error for each of the others (only that
+    customer's limit is not sent)."""
+    limits = frame["CreditLimit"].astype(str)
+    _, bad = parse_numbers(limits)
+    bad |= blank(limits)
+    issues = [
+        Issue(
+            int(row),
+            "Credit Limit",
+            "bad-credit-limit",
+            f"{customer}: credit limit {value!r} is not an amount, so it was not sent to BizOps. "
+            "Correct it in Sage 50 (Maintain Customers) and export the customer list again.",
+            "error",
+        )
+        for row, customer, value in zip(frame.index[bad], frame["CustomerID"][bad], limits[bad], strict=True)
+    ]
+    return frame[~bad], issues
+
+
 def write_credit_limits(
     path: Path,
     batch: Batch,
@@ -116,6 +137,18 @@ def write_credit_limits(
     """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list's valid rows."""
     frames = [f for f in customers if not f.empty]
     if not frames:
+        return []
+    if not any("Credit Limit" in f.columns for f in frames):
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "no-credit-limits",
+                f"{path.name} has no Credit Limit column, so no credit limits were sent to BizOps. Show the "
+                "Credit Limit field in Sage 50's Customer List export template and export it again.",
+                "warning",
+            )
+        )
         return []
     exported = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
     limits = credit_limit_changes(

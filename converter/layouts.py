@@ -64,6 +64,7 @@ class Field:
     id: bool = False
     custom: bool = False
     part: str | None = None
+    balances: bool = False  # a transaction balances on it: an unreadable value rejects the document
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -101,6 +102,17 @@ class Layout:
 
     def has_field(self, name: str) -> bool:
         return any(f.name == name for f in self.fields)
+
+    def critical(self, name: str) -> bool:
+        """Whether a record cannot exist without a readable value in this field: its key, or (in a
+        transaction) a required field or one the document balances on. An odd value anywhere else
+        is carried, mapped or left blank, with a warning; here it rejects the record."""
+        if name in self.key:
+            return True
+        if not self.has_field(name):
+            return False
+        f = self.field(name)
+        return f.balances or (self.kind == "transaction" and f.required)
 
     @property
     def header_index(self) -> dict[str, str]:
@@ -271,6 +283,7 @@ def _build_layout(doc: dict[str, Any], path: Path | None) -> Layout:
             id=f.get("id", False),
             custom=f.get("custom", False),
             part=f.get("part"),
+            balances=f.get("balances", False),
         )
         for f in doc["fields"]
     )
@@ -339,15 +352,7 @@ def _map_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
             out.append(
                 Violation(file, f"$.rules[{i}].target", f"{target!r} is not a field of layout {tgt.name}")
             )
-        if target in targets:
-            out.append(
-                Violation(
-                    file,
-                    f"$.rules[{i}].target",
-                    f"{target!r} is already set by rule {targets[target]}",
-                )
-            )
-        targets[target] = i
+        targets.setdefault(target, i)  # several rules for one target: the first with a value wins
         sources = rule.get("source", [])
         sources = [sources] if isinstance(sources, str) else sources
         for j, source in enumerate(sources):

@@ -9,18 +9,28 @@ Vocabulary (options in brackets):
 - ``date``: parse a date in the source system's convention (Sage: the ``--date-order``;
   BizOps: ISO) into the canonical ``YYYY-MM-DD``. The writer formats it for the target.
 - ``bool``: true/false, yes/no, 1/0 → ``TRUE``/``FALSE``.
-- ``code_map`` [map, default]: translate codes (``"Stock": "1"``); an unknown value is an issue.
+- ``code_map`` [map, default, fallback]: translate codes (``"Stock": "1"``). A value the map
+  lacks gets ``default`` when one is given, else the ``fallback``: ``carry`` (the default: the
+  value goes on as it came, with one warning per distinct value), ``blank`` (left blank, with a
+  warning) or ``reject`` (an error that rejects the record: for keys).
 - ``number`` [decimals, scale, negate]: parse a number, multiply by ``scale``, flip the sign,
   round half away from zero.
 - ``truncate`` [length]: cut to ``length`` or to the target field's limit, with a warning.
 - ``split_name`` [part]: ``"Jane Q. Doe"`` → first ``Jane Q.`` / last ``Doe``.
 - ``join`` [separator]: join several source columns, skipping blanks.
-- ``first``: the first non-blank of several source columns.
+- ``first`` [warn]: the first non-blank of several source columns (``warn``: say so when a later
+  column had to stand in, e.g. a blank name filled with the ID).
 - ``default`` [value]: fill blanks.  ``constant`` [value]: the same value on every row.
 - ``if_blank`` [then, else]: ``then`` where the value is blank, ``else`` where it is not.
 - ``config`` [key, when]: a setting's value, on every row (``when: always``) or in blanks.
 - ``config_lookup`` [table, reverse]: look each value up in a config table (or find the key of
   a value with ``reverse``); a value missing from the table names the key to add.
+
+Readers are liberal: a value a transform cannot read (a date, number, yes/no or code) rejects the
+record only when the target field is critical (``Layout.critical``: a key, or what a transaction
+balances on); elsewhere it is left blank (``code_map``: per its fallback) with one warning per
+distinct value and column. Several rules may name the same target: the first that gives a value
+wins, so a later rule is a fallback for the rows the earlier ones left blank.
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ import pandas as pd
 from .errors import ConfigError, TemplateError
 from .issues import Issue
 from .layouts import ENTITIES, Layout, MapTemplate, Rule, default_map_path, load_map, templates_root
+from .odd_values import OddValues
 from .settings import Settings
 from .values import blank, format_numbers, parse_bools, parse_dates, parse_numbers
 
@@ -47,12 +58,12 @@ TRANSFORM_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "upper": {"required": (), "optional": ()},
     "date": {"required": (), "optional": ()},
     "bool": {"required": (), "optional": ()},
-    "code_map": {"required": ("map",), "optional": ("default",)},
+    "code_map": {"required": ("map",), "optional": ("default", "fallback")},
     "number": {"required": (), "optional": ("decimals", "scale", "negate")},
     "truncate": {"required": (), "optional": ("length",)},
     "split_name": {"required": ("part",), "optional": ()},
     "join": {"required": (), "optional": ("separator",)},
-    "first": {"required": (), "optional": ()},
+    "first": {"required": (), "optional": ("warn",)},
     "default": {"required": ("value",), "optional": ()},
     "constant": {"required": ("value",), "optional": ()},
     "if_blank": {"required": ("then", "else"), "optional": ()},
@@ -82,6 +93,7 @@ class MapContext:
     target_layout: Layout
     issues: list[Issue] = field(default_factory=list)
     notes: list[CellNotes] = field(default_factory=list)
+    odd: OddValues = field(default_factory=OddValues)
 
 
 @dataclass
@@ -103,6 +115,27 @@ class _Step:
             self.ctx.issues.append(
                 Issue(row, self.column, code, message(str(values.iloc[pos])), severity, self.rule.target)  # type: ignore[arg-type]
             )
+
+    @property
+    def critical(self) -> bool:
+        return self.ctx.target_layout.critical(self.rule.target)
+
+    def unreadable(
+        self, bad: pd.Series, code: str, message: Callable[[str], str], values: pd.Series, what: str
+    ) -> pd.Series:
+        """Cells a transform cannot read: errors where the target is critical, else left blank with
+        one warning per distinct value. Returns the mask of cells to blank."""
+        if self.critical:
+            self.report(bad, code, message, values)
+            return bad & False
+        self.odd(values[bad], what, "left blank")
+        return bad
+
+    def odd(self, values: pd.Series, what: str, fate: str) -> None:
+        target = self.ctx.target_layout
+        system = "Sage 50" if target.system == "sage50" else "BizOps"
+        fate = f"{fate} in {system} {self.rule.target!r}"
+        self.ctx.odd.add(self.column, values, what=what, fate=fate, stage="map", target=self.rule.target)
 
     def note(self, mask: pd.Series, values: pd.Series, message: str) -> None:
         """Cells this step filled in (a default, a setting), for the review workbook."""
@@ -136,61 +169,73 @@ def _op_date(v, _t, s: _Step):
         hint = "write it as YYYY-MM-DD"
     else:
         hint = f"the file is read with --date-order {s.ctx.date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
-    s.report(bad, "bad-date", lambda x: f"{x!r} is not a valid date: {hint}.", text)
-    return out.where(~bad, text)
+    blanked = s.unreadable(
+        bad, "bad-date", lambda x: f"{x!r} is not a valid date: {hint}.", text, "is not a date"
+    )
+    return out.where(~bad, text).where(~blanked, "")
 
 
 def _op_bool(v, _t, s: _Step):
     text = _text(v)
     out, bad = parse_bools(text)
-    s.report(bad, "bad-bool", lambda x: f"{x!r} is not a yes/no value: use TRUE or FALSE.", text)
-    return out.where(~bad, text)
+    blanked = s.unreadable(
+        bad,
+        "bad-bool",
+        lambda x: f"{x!r} is not a yes/no value: use TRUE or FALSE.",
+        text,
+        "is not a yes/no value",
+    )
+    return out.where(~bad, text).where(~blanked, "")
 
 
 def _op_code_map(v, t, s: _Step):
     text = _text(v).str.strip()
     mapping = {str(k).casefold(): str(val) for k, val in t["map"].items()}
-    folded = text.str.casefold()
-    out = folded.map(mapping)
+    out = text.str.casefold().map(mapping)
     unknown = out.isna() & (text != "")
     if "default" in t:
-        out = out.where(~unknown, t["default"])
         s.note(
             unknown,
             text,
             f"{{value!r}} has no translation in the template; its default {t['default']!r} was used.",
         )
-        unknown = unknown & False
-    known = ", ".join(repr(k) for k in t["map"])
-    s.report(
-        unknown,
-        "bad-code",
-        lambda x: (
-            f"{x!r} has no translation for {s.rule.target!r}; use one of {known}, "
-            "or add it to the code_map of a site copy of the template."
-        ),
-        text,
-    )
-    return out.where(~unknown, text).fillna("")
+        return out.where(~unknown, t["default"]).fillna("")
+    fallback = t.get("fallback", "carry")
+    if fallback == "reject":
+        known = ", ".join(repr(k) for k in t["map"])
+        s.report(
+            unknown,
+            "bad-code",
+            lambda x: (
+                f"{x!r} has no translation for {s.rule.target!r}; use one of {known}, "
+                "or add it to the code_map of a site copy of the template."
+            ),
+            text,
+        )
+    elif unknown.any():
+        what = "is not a coding we know (add it to the template's code_map to translate it)"
+        s.odd(text[unknown], what, "carried as it came" if fallback == "carry" else "left blank")
+    return out.where(~unknown, text if fallback != "blank" else "").fillna("")
 
 
 def _op_number(v, t, s: _Step):
     text = _text(v)
     values, bad = parse_numbers(text)
-    s.report(
+    blanked = s.unreadable(
         bad,
         "bad-number",
         lambda x: (
             f"{x!r} is not a number: write plain digits with '.' for decimals (no thousands separators or currency signs)."
         ),
         text,
+        "is not a number",
     )
     values = values * float(t.get("scale", 1))
     if t.get("negate"):
         values = -values
     decimals = int(t.get("decimals", 2))
     out = format_numbers(values, decimals=decimals, min_decimals=min(2, decimals))
-    return out.where(~bad, text)
+    return out.where(~bad, text).where(~blanked, "")
 
 
 def _op_truncate(v, t, s: _Step):
@@ -233,11 +278,26 @@ def _op_join(v, t, _s):
     return out
 
 
-def _op_first(v, _t, _s):
+def _op_first(v, t, s: _Step):
     cols = v if isinstance(v, list) else [v]
     out = cols[0].fillna("").astype(str)
-    for nxt in cols[1:]:
-        out = out.where(out.str.strip() != "", nxt.fillna("").astype(str))
+    for n, nxt in enumerate(cols[1:], start=1):
+        filled = nxt.fillna("").astype(str)
+        stand_in = (out.str.strip() == "") & (filled.str.strip() != "")
+        if t.get("warn") and stand_in.any():
+            first, other = s.rule.sources[0], s.rule.sources[n]
+            s.ctx.issues += [
+                Issue(
+                    int(row),
+                    first,
+                    "filled-in",
+                    f"{first!r} is blank; {other!r} {value!r} stands in for it in {s.rule.target!r}.",
+                    "warning",
+                    s.rule.target,
+                )
+                for row, value in filled[stand_in].items()
+            ]
+        out = out.where(~stand_in, filled)
     return out
 
 
@@ -281,13 +341,21 @@ def _op_config_lookup(v, t, s: _Step):
     out = text.map(pairs)
     missing = out.isna() & (text != "")
     where = f"[{t['table']}]"
-    s.report(
-        missing,
-        "missing-setting",
-        lambda x: f"{x!r} is not in the config table {where}; add an entry for it (entries now: {pairs}).",
-        text,
-    )
-    return out.where(~missing, text).fillna("")
+    if s.critical or not t.get("reverse"):
+        # A value the site's table lacks is the config's gap, not the data's: name the key to add.
+        # Reading the other system's codes back (``reverse``) is liberal like any other reading.
+        s.report(
+            missing,
+            "missing-setting",
+            lambda x: (
+                f"{x!r} is not in the config table {where}; add an entry for it (entries now: {pairs})."
+            ),
+            text,
+        )
+        return out.where(~missing, text).fillna("")
+    if missing.any():
+        s.odd(text[missing], f"is not in the config table {where} (add an entry to map it)", "left blank")
+    return out.fillna("")
 
 
 _OPS: dict[str, Callable[[Any, dict[str, Any], _Step], Any]] = {
@@ -316,8 +384,7 @@ def apply_rule(frame: pd.DataFrame, rule: Rule, ctx: MapContext) -> pd.Series:
     empty = pd.Series("", index=frame.index, dtype=object)
     sources = [frame[c] if c in frame.columns else empty for c in rule.sources]
     value: Any = sources[0] if len(sources) == 1 else (sources or empty)
-    column = rule.sources[0] if len(rule.sources) == 1 else rule.target
-    step = _Step(rule, column, ctx)
+    step = _Step(rule, _blamed_column(rule), ctx)
     transforms = list(rule.transforms)
     combines = ("join", "first", "constant", "config", "if_blank")
     if isinstance(value, list) and (not transforms or transforms[0]["op"] not in combines):
@@ -344,7 +411,16 @@ def apply_map(frame: pd.DataFrame, template: MapTemplate, ctx: MapContext) -> pd
     setting raises ``ConfigError``, which stops the file: there is no safe value to use.
     """
     layout = ctx.target_layout
-    columns = {rule.target: apply_rule(frame, rule, ctx) for rule in template.rules}
+    columns: dict[str, pd.Series] = {}
+    for rule in template.rules:
+        if rule.target not in columns:
+            columns[rule.target] = apply_rule(frame, rule, ctx)
+            continue
+        # A fallback: it fills only the rows the earlier rules left blank.
+        earlier = columns[rule.target]
+        empty = blank(earlier)
+        if empty.any():
+            columns[rule.target] = earlier.where(~empty, apply_rule(frame[empty.to_numpy()], rule, ctx))
     ordered = [name for name in layout.field_names if name in columns]
     return pd.DataFrame({name: columns[name] for name in ordered}, index=frame.index)
 
@@ -357,10 +433,18 @@ def output_fields(template: MapTemplate, layout: Layout) -> list[str]:
 
 def source_column_for(template: MapTemplate) -> dict[str, str]:
     """Target field → the source column a person should fix (for target-side issues)."""
-    out = {}
+    out: dict[str, str] = {}
     for rule in template.rules:
-        out[rule.target] = rule.sources[0] if len(rule.sources) == 1 else rule.target
+        out.setdefault(rule.target, _blamed_column(rule))
     return out
+
+
+def _blamed_column(rule: Rule) -> str:
+    """The source column named in a rule's issues: its only source, the first of a ``first``
+    chain (the one a person fills in), else the target (several columns joined)."""
+    if len(rule.sources) == 1 or (rule.sources and rule.transforms and rule.transforms[0]["op"] == "first"):
+        return rule.sources[0]
+    return rule.target
 
 
 # ----------------------------------------------------------------- templates in use

@@ -16,6 +16,7 @@ from .issues import Issue
 from .layouts import Layout, MapTemplate
 from .ledger import Ledger, fingerprint, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
+from .odd_values import OddValues
 from .settings import Settings
 from .spool import Spool
 from .transactions import Block
@@ -71,6 +72,18 @@ def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple
     return list(zip(texts(frame[spec["id"]]), data, strict=True))
 
 
+def _credit_rows(normal: pd.DataFrame, issues: list[Issue], source: Layout) -> pd.DataFrame:
+    """The credit-limit columns of every record with a usable ID, whatever else is wrong with it:
+    credit limits never fail for an unrelated field (``credit_limits`` checks the limit itself)."""
+    unusable = {
+        i.row
+        for i in issues
+        if i.severity == "error" and (i.column in source.key or i.code == "duplicate-key")
+    }
+    rows = normal.drop(index=[r for r in unusable if r in normal.index])
+    return rows[[c for c in CREDIT_COLUMNS if c in rows.columns]]
+
+
 def record_keys(frame: pd.DataFrame, layout: Layout) -> pd.Series:
     present = [k for k in layout.key if k in frame.columns]
     if not present:
@@ -112,21 +125,23 @@ class MasterConverter:
         self.last_valid = pd.DataFrame()
         self.source_frames: list[pd.DataFrame] = []
         self.counts = {"created": 0, "updated": 0, "unchanged": 0}
+        self.odd = OddValues()  # odd values of the whole file, one warning per distinct value
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
-        normal, found = normalise_source(frame, self.source, date_order=self.date_order)
+        normal, found = normalise_source(frame, self.source, date_order=self.date_order, odd=self.odd)
         issues = [*read_issues, *found]
         ctx = MapContext(
             settings=self.settings,
             source_system=self.source.system,
             date_order=self.date_order,
             target_layout=self.target,
+            odd=self.odd,
         )
         mapped = apply_map(normal, self.template, ctx)
         issues += ctx.issues
         keys = record_keys(mapped, self.target)
         checked, found = check_target(
-            mapped, self.target, source_columns=source_column_for(self.template), keys=keys
+            mapped, self.target, source_columns=source_column_for(self.template), keys=keys, odd=self.odd
         )
         # A cell already reported (a bad code, a bad date) is not reported again by the target check.
         reported = {(i.row, i.column) for i in issues if i.severity == "error"}
@@ -138,7 +153,7 @@ class MasterConverter:
         valid = normal.drop(index=bad)
         self.last_valid = valid
         if (self.source.system, self.source.entity) == ("sage50", "customers"):
-            self.source_frames.append(valid[[c for c in CREDIT_COLUMNS if c in valid.columns]])
+            self.source_frames.append(_credit_rows(normal, issues, self.source))
         self.source_entries += catalog_entries(valid, self.source.system, self.source.entity)
         self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
         block = Block(pd.DataFrame(), bad, [], issues, ctx.notes)

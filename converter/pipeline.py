@@ -324,6 +324,7 @@ def _convert(
                 run.emit(carry, converter.convert(carry, carry_issues))
         finally:
             run.close()
+        run.issues += converter.odd.issues()
         result.rows_in, result.records_out, result.rejected, result.skipped = (
             run.rows_in,
             run.records_out,

@@ -41,6 +41,7 @@ from .journals import (
 from .layouts import Layout, MapTemplate
 from .ledger import Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
+from .odd_values import OddValues
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .spool import Spool
@@ -95,9 +96,10 @@ class TransactionConverter:
         self.staged = Spool()
         self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
         self._notes: list[CellNotes] = []
+        self.odd = OddValues()  # odd values of the whole file, one warning per distinct value
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
-        normal, issues = normalise_source(frame, self.source, date_order=self.date_order)
+        normal, issues = normalise_source(frame, self.source, date_order=self.date_order, odd=self.odd)
         issues = [*read_issues, *issues]
         labels, found = labels_for(normal, self.source)
         issues += found + header_conflicts(normal, labels, self.source)
@@ -218,6 +220,7 @@ class TransactionConverter:
             source_system=self.source.system,
             date_order=self.date_order,
             target_layout=self.target,
+            odd=self.odd,
         )
         mapped = apply_map(frame, self.template, ctx)
         issues += ctx.issues
@@ -234,7 +237,7 @@ class TransactionConverter:
             return []
         keys = frame[DOC].astype(str).str.split("\x1e").str[0].str.replace("\x1f", " / ", regex=False)
         checked, found = check_target(
-            frame[cols], self.target, source_columns=source_column_for(self.template), keys=keys
+            frame[cols], self.target, source_columns=source_column_for(self.template), keys=keys, odd=self.odd
         )
         frame[cols] = checked
         in_error = {i.row for i in issues if i.severity == "error"}

@@ -18,6 +18,7 @@ import pandas as pd
 
 from .issues import Issue
 from .layouts import Layout
+from .odd_values import OddValues
 from .values import blank, canonical_number, parse_bools, parse_dates, texts
 
 ID_FORBIDDEN = "*?+"
@@ -65,84 +66,98 @@ def _report(
         )
 
 
+_WHAT = {
+    "date": "is not a date",
+    "bool": "is not a yes/no value",
+    "integer": "is not a whole number",
+    "number": "is not a number",
+    "amount": "is not an amount",
+    "code": "is not a coding we know",
+}
+
+
 def normalise_source(
-    frame: pd.DataFrame, layout: Layout, *, date_order: str
+    frame: pd.DataFrame, layout: Layout, *, date_order: str, odd: OddValues | None = None
 ) -> tuple[pd.DataFrame, list[Issue]]:
-    """Canonical typed values for the layout's fields present in ``frame``; issues for the rest."""
+    """Canonical typed values for the layout's fields present in ``frame``; issues for the rest.
+
+    Readers are liberal: a blank or unreadable value rejects the record only in a field it cannot
+    exist without (``Layout.critical``). Anywhere else the value is carried as it came and noted
+    once per distinct value in ``odd`` (its warnings are added to the issues when no collector
+    is handed in).
+    """
     issues: list[Issue] = []
+    own = odd is None
+    odd = OddValues() if odd is None else odd
     out = frame.copy()
     iso_only = layout.system == "bizops"
     for f in layout.fields:
         if f.name not in out.columns:
             continue
         text = out[f.name].fillna("").astype(str)
-        empty = blank(text) if f.required or f.type == "code" else None
-        if empty is not None and f.required and empty.any():
+        critical = layout.critical(f.name)
+        if critical and f.required:
             _report(
                 issues,
-                empty,
+                blank(text),
                 f.name,
                 "missing-value",
                 lambda _v, n=f.name: f"{n} is required; fill it in.",
                 text,
             )
-        if f.type == "date":
-            values, bad = parse_dates(text, order=date_order, iso_only=iso_only)
-            hint = (
-                "write dates as YYYY-MM-DD"
-                if iso_only
-                else f"the file is read with --date-order {date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
-            )
-            _report(
-                issues,
-                bad,
-                f.name,
-                "bad-date",
-                lambda v, h=hint: f"{v!r} is not a valid date: {h}.",
-                text,
-            )
-            out[f.name] = values.where(~bad, text)
-        elif f.type == "bool":
-            values, bad = parse_bools(text)
-            _report(
-                issues,
-                bad,
-                f.name,
-                "bad-bool",
-                lambda v: f"{v!r} is not a yes/no value: use TRUE or FALSE.",
-                text,
-            )
-            out[f.name] = values.where(~bad, text)
-        elif f.type in ("amount", "number", "integer"):
-            values, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
-            what = "a whole number" if f.type == "integer" else "a number"
-            _report(
-                issues,
-                bad,
-                f.name,
-                "bad-number",
-                lambda v, w=what: (
-                    f"{v!r} is not {w}: write plain digits with '.' for decimals (no thousands separators or currency signs)."
-                ),
-                text,
-            )
-            out[f.name] = values
-        elif f.type == "code":
-            canon = {a.casefold(): a for a in f.allowed}
-            stripped = text.str.strip()
-            mapped = stripped.str.casefold().map(canon)
-            bad = mapped.isna() & ~empty
-            allowed = ", ".join(f.allowed)
-            _report(
-                issues,
-                bad,
-                f.name,
-                "bad-code",
-                lambda v, a=allowed: f"{v!r} is not allowed here; use one of: {a}.",
-                text,
-            )
-            out[f.name] = mapped.where(~bad, text).fillna("")
+        values, bad, message = _read_typed(text, f, layout, date_order, iso_only)
+        if values is None:
+            continue
+        if critical:
+            _report(issues, bad, f.name, f"bad-{_CODE[f.type]}", lambda v, m=message: m(v), text)
+        elif bad.any():
+            odd.add(f.name, text[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
+        out[f.name] = values.where(~bad, text).fillna("")
+    if own:
+        issues += odd.issues()
     return out, issues
+
+
+_CODE = {
+    "date": "date",
+    "bool": "bool",
+    "integer": "number",
+    "number": "number",
+    "amount": "number",
+    "code": "code",
+}
+
+
+def _read_typed(text: pd.Series, f, layout: Layout, date_order: str, iso_only: bool):
+    """(canonical values, bad mask, message for a bad value) of a typed field; Nones for text."""
+    if f.type == "date":
+        values, bad = parse_dates(text, order=date_order, iso_only=iso_only)
+        hint = (
+            "write dates as YYYY-MM-DD"
+            if iso_only
+            else f"the file is read with --date-order {date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
+        )
+        return values, bad, lambda v: f"{v!r} is not a valid date: {hint}."
+    if f.type == "bool":
+        values, bad = parse_bools(text)
+        return values, bad, lambda v: f"{v!r} is not a yes/no value: use TRUE or FALSE."
+    if f.type in ("amount", "number", "integer"):
+        values, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
+        what = "a whole number" if f.type == "integer" else "a number"
+        return (
+            values,
+            bad,
+            lambda v: (
+                f"{v!r} is not {what}: write plain digits with '.' for decimals (no thousands separators or currency signs)."
+            ),
+        )
+    if f.type == "code":
+        canon = {a.casefold(): a for a in f.allowed}
+        mapped = text.str.strip().str.casefold().map(canon)
+        bad = mapped.isna() & ~blank(text)
+        allowed = ", ".join(f.allowed)
+        return mapped, bad, lambda v: f"{v!r} is not allowed here; use one of: {allowed}."
+    return None, None, None
 
 
 def _to_cp1252(text: str) -> str:
@@ -207,13 +222,18 @@ def check_target(
     *,
     source_columns: dict[str, str],
     keys: pd.Series,
+    odd: OddValues | None = None,
 ) -> tuple[pd.DataFrame, list[Issue]]:
     """Make ``frame`` importable by ``layout``'s system; returns the fixed frame and issues.
 
     ``source_columns`` names, per target field, the source column a person should fix;
-    ``keys`` holds each row's natural key, so warnings can name the record.
+    ``keys`` holds each row's natural key, so warnings can name the record. Writers are strict:
+    a value the target field cannot hold is an error where the record cannot exist without it,
+    and is left blank (noted once per distinct value in ``odd``) everywhere else.
     """
     issues: list[Issue] = []
+    own = odd is None
+    odd = OddValues() if odd is None else odd
     out = frame.copy()
     sage = layout.system == "sage50"
     for name in out.columns:
@@ -232,6 +252,7 @@ def check_target(
                 text,
             )
         if f.type not in ("text", "code"):
+            out[name] = _holdable(text, f, layout, col, issues, odd)
             continue
         screen = _Screen.of(texts(text))
         if sage and not f.id and (screen.quote or screen.breaks):
@@ -269,10 +290,10 @@ def check_target(
                 text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
         if sage and f.id and not screen.cp1252:
             # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
-            odd = ~text.map(_encodable)
+            unfit = ~text.map(_encodable)
             _report(
                 issues,
-                odd,
+                unfit,
                 col,
                 "bad-id",
                 lambda v, lab=label: (
@@ -282,10 +303,10 @@ def check_target(
                 text,
             )
         elif sage and not screen.cp1252:
-            odd = ~text.map(_encodable)
-            if odd.any():
+            unfit = ~text.map(_encodable)
+            if unfit.any():
                 fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
-                for pos in np.flatnonzero(odd.to_numpy()):
+                for pos in np.flatnonzero(unfit.to_numpy()):
                     issues.append(
                         Issue(
                             int(text.index[pos]),
@@ -356,17 +377,61 @@ def check_target(
             mapped = text.str.strip().str.casefold().map(canon)
             bad = mapped.isna() & ~empty
             allowed = ", ".join(f.allowed)
-            _report(
-                issues,
-                bad,
-                col,
-                "bad-code",
-                lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
-                text,
-            )
-            text = mapped.where(~bad, text).fillna("")
+            if layout.critical(name):
+                _report(
+                    issues,
+                    bad,
+                    col,
+                    "bad-code",
+                    lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
+                    text,
+                )
+                text = mapped.where(~bad, text).fillna("")
+            else:
+                _leave_blank(odd, col, text[bad], layout, name, f"is not one of {allowed}")
+                text = mapped.where(~bad, "").fillna("")
         out[name] = text
+    if own:
+        issues += odd.issues()
     return out, issues
+
+
+def _leave_blank(
+    odd: OddValues, column: str, values: pd.Series, layout: Layout, name: str, what: str
+) -> None:
+    system = "Sage 50" if layout.system == "sage50" else "BizOps"
+    fate = f"{system} {name!r} cannot hold it, so it is left blank there"
+    odd.add(column, values, what=what, fate=fate, stage="target", target=name)
+
+
+def _holdable(
+    text: pd.Series, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
+) -> pd.Series:
+    """A typed target field keeps only values in its canonical spelling (the writer formats
+    them for the target); others are an error where critical, else left blank with a warning."""
+    if f.type == "date":
+        _, bad = parse_dates(text, order="ymd", iso_only=True)
+    elif f.type == "bool":
+        _, bad = parse_bools(text)
+    else:
+        _, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
+    if not bad.any():
+        return text
+    if layout.critical(f.name):
+        what = _WHAT[f.type]
+        _report(
+            issues,
+            bad,
+            column,
+            f"bad-{_CODE[f.type]}",
+            lambda v: (
+                f"{f.name!r} {v!r} {what}, and {layout.title} cannot take it; correct it in the source."
+            ),
+            text,
+        )
+        return text
+    _leave_blank(odd, column, text[bad], layout, f.name, _WHAT[f.type])
+    return text.where(~bad, "")
 
 
 def _encodable(text: str) -> bool:

@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 
 from converter.errors import ConfigError
-from converter.layouts import Field, Layout, Rule
-from converter.mapping import TRANSFORM_OPTIONS, MapContext, apply_rule
+from converter.layouts import Field, Layout, MapTemplate, Rule
+from converter.mapping import TRANSFORM_OPTIONS, MapContext, apply_map, apply_rule
 from converter.settings import load_settings
 from tests.conftest import rcc
 
@@ -35,7 +35,7 @@ def run(rule, data, *, settings=None, system="bizops", order="mdy"):
         date_order=order,
         target_layout=TARGET,
     )
-    return list(apply_rule(data, rule, ctx)), ctx.issues
+    return list(apply_rule(data, rule, ctx)), ctx.issues + ctx.odd.issues()
 
 
 def R(target="Out", source=("A",), *transforms, when=None):
@@ -55,19 +55,72 @@ def test_copy_is_the_default_and_keeps_leading_zeros():
 
 def test_date_uses_the_source_convention():
     values, issues = run(R("Out", ("A",), {"op": "date"}), frame(A=["6/1/26", "31/1/26"]), system="sage50")
-    assert values == ["2026-06-01", "31/1/26"]
-    assert rcc(issues) == {(3, "A", "bad-date")}
+    # Not critical for the record: left blank, with a warning.
+    assert values == ["2026-06-01", ""]
+    assert rcc(issues) == {(3, "A", "odd-value")}
     values, _ = run(R("Out", ("A",), {"op": "date"}), frame(A=["31/1/26"]), system="sage50", order="dmy")
     assert values == ["2026-01-31"]
 
 
+def test_an_unreadable_value_for_a_key_is_an_error():
+    values, issues = run(R("ID", ("A",), {"op": "number"}), frame(A=["12", "x"]))
+    assert values == ["12.00", "x"]
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {(3, "A", "bad-number", "error")}
+
+
 def test_bool_and_code_map():
     values, issues = run(R("Out", ("A",), {"op": "bool"}), frame(A=["yes", "x"]))
-    assert values == ["TRUE", "x"] and rcc(issues) == {(3, "A", "bad-bool")}
+    assert values == ["TRUE", ""] and rcc(issues) == {(3, "A", "odd-value")}
     rule = R("Out", ("A",), {"op": "code_map", "map": {"Stock": "1", "Service": "4"}})
-    values, issues = run(rule, frame(A=["stock", "Service", "Widget", ""]))
-    assert values == ["1", "4", "Widget", ""]
-    assert rcc(issues) == {(4, "A", "bad-code")}
+    values, issues = run(rule, frame(A=["stock", "Service", "Widget", "", "Widget"]))
+    assert values == ["1", "4", "Widget", "", "Widget"]  # carried by default
+    assert rcc(issues) == {(4, "A", "odd-value")}
+    assert "2 records" in issues[0].message and "carried" in issues[0].message
+
+
+@pytest.mark.parametrize(
+    ("fallback", "expected", "code", "severity"),
+    [
+        ("carry", "Widget", "odd-value", "warning"),
+        ("blank", "", "odd-value", "warning"),
+        ("reject", "Widget", "bad-code", "error"),
+    ],
+)
+def test_code_map_fallback(fallback, expected, code, severity):
+    rule = R("Out", ("A",), {"op": "code_map", "map": {"Stock": "1"}, "fallback": fallback})
+    values, issues = run(rule, frame(A=["Stock", "Widget"]))
+    assert values == ["1", expected]
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {(3, "A", code, severity)}
+
+
+def test_first_can_warn_when_a_later_column_stands_in():
+    rule = R("Out", ("Name", "ID"), {"op": "first", "warn": True})
+    values, issues = run(rule, frame(Name=["Alpha", "", " "], ID=["A", "-", "C"]))
+    assert values == ["Alpha", "-", "C"]
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {
+        (3, "Name", "filled-in", "warning"),
+        (4, "Name", "filled-in", "warning"),
+    }
+
+
+def test_a_second_rule_for_a_target_fills_what_the_first_left_blank():
+    template = MapTemplate(
+        id="t",
+        version="1",
+        source_system="bizops",
+        source_entity="customers",
+        target_system="sage50",
+        target_entity="customers",
+        rules=(R("Out", ("A",), {"op": "bool"}), R("Out", ("B",), {"op": "code_map", "map": {"1": "TRUE"}})),
+        columns={},
+    )
+    ctx = MapContext(
+        settings=load_settings(None), source_system="bizops", date_order="mdy", target_layout=TARGET
+    )
+    out = apply_map(frame(A=["no", "", ""], B=["1", "1", "7"]), template, ctx)
+    assert out["Out"].tolist() == ["FALSE", "TRUE", "7"]
+    # the fallback ran only on the rows the first rule left blank
+    assert rcc(ctx.odd.issues()) == {(4, "B", "odd-value")}
 
 
 def test_code_map_default_swallows_unknown_values():
@@ -78,8 +131,8 @@ def test_code_map_default_swallows_unknown_values():
 def test_number_scale_negate_and_decimals():
     rule = R("Out", ("A",), {"op": "number", "decimals": 2, "negate": True, "scale": 2})
     values, issues = run(rule, frame(A=["1.005", "abc", ""]))
-    assert values == ["-2.01", "abc", ""]
-    assert rcc(issues) == {(3, "A", "bad-number")}
+    assert values == ["-2.01", "", ""]
+    assert rcc(issues) == {(3, "A", "odd-value")}
 
 
 def test_truncate_to_target_limit_warns():
@@ -132,15 +185,17 @@ def test_config_lookup_both_ways():
     values, issues = run(R("Out", ("A",), {"op": "config_lookup", "table": "sage50.item_tax_types"}), data)
     assert values == ["1", "2", "odd"]
     assert rcc(issues) == {(4, "A", "missing-setting")}
-    values, _ = run(
+    # Reading the other system's codes back is liberal: an unknown number is left blank, warned once.
+    values, issues = run(
         R(
             "Out",
             ("A",),
             {"op": "config_lookup", "table": "sage50.item_tax_types", "reverse": True},
         ),
-        frame(A=["1", "2"]),
+        frame(A=["1", "2", "0", "0"]),
     )
-    assert values == ["taxable", "exempt"]
+    assert values == ["taxable", "exempt", "", ""]
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {(4, "A", "odd-value", "warning")}
 
 
 def test_when_limits_a_rule_to_matching_rows():

@@ -156,9 +156,11 @@ def test_bad_date_order_hint_and_override(tmp_path, outbox):
     p = tmp_path / "VENDOR.CSV"
     p.write_bytes(b"Vendor ID,Vendor Name,Vendor Since Date\r\nV1,One,25/12/24\r\n")
     result = convert(p, outbox)
-    assert rcc(result.issues) == {(2, "Vendor Since Date", "bad-date")}
-    assert "--date-order" in result.issues[0].message
-    ok = convert(p, outbox, date_order="dmy")
+    # A date a vendor can live without: carried no further (BizOps cannot hold it), with one warning.
+    assert rcc(result.issues) == {(2, "Vendor Since Date", "odd-value")}
+    assert result.status == "converted" and result.rejected == 0
+    assert "'25/12/24'" in result.issues[0].message and "left blank" in result.issues[0].message
+    ok = convert(p, outbox, date_order="dmy", full=True)
     assert ok.status == "converted"
     assert "2024-12-25" in Path(ok.outputs[0]).read_text()
 
@@ -174,13 +176,18 @@ def test_item_class_codes_both_ways(tmp_path, outbox):
     assert "A1,Thing,,,Service" in text and ",TRUE," in text
 
 
-def test_unknown_sage_item_class_names_the_template_fix(tmp_path, outbox):
+def test_every_sage_item_class_is_known_and_an_unknown_one_is_carried(tmp_path, outbox):
     p = tmp_path / "ITEM.CSV"
-    p.write_bytes(b"Item ID,Item Description,Item Class\r\nS1,Serial thing,10\r\n")
+    p.write_bytes(
+        b"Item ID,Item Description,Item Class\r\nS1,Serial thing,10\r\nM1,Master,8\r\nX1,Odd,12\r\n"
+    )
     result = convert(p, outbox)
-    [issue] = [i for i in result.issues if i.severity == "error"]
-    assert (issue.row, issue.column, issue.code) == (2, "Item Class", "bad-code")
-    assert "code_map" in issue.message
+    assert result.rejected == 0 and result.records_out == 3
+    rows = list(csv.DictReader(Path(result.outputs[0]).read_text(encoding="utf-8").splitlines()))
+    assert [r["ItemType"] for r in rows] == ["SerializedStock", "MasterStock", ""]
+    [odd] = [i for i in result.issues if i.code == "odd-value"]
+    assert (odd.row, odd.column, odd.severity) == (4, "Item Class", "warning")
+    assert "code_map" in odd.message and "'12'" in odd.message
 
 
 def test_vendor_1099_codes(tmp_path, outbox):

@@ -79,6 +79,16 @@ def _value(f: Field, rule_out, rule_back, sage: bool, required: bool = False):
     return _text(limit, key=f.id, required=required)
 
 
+def _main_source(rule) -> str | None:
+    """The one source column a rule carries over: its only source, or the first of a ``first``
+    chain (the later ones stand in only when it is blank)."""
+    if len(rule.sources) == 1 or (
+        rule.sources and rule.transforms[:1] and rule.transforms[0]["op"] == "first"
+    ):
+        return rule.sources[0]
+    return None
+
+
 def _limit(entity: str, src: str, name: str) -> int | None:
     """Sage's limit for a BizOps field's value: the max length of the Sage field it maps to."""
     if src == "sage50":
@@ -86,7 +96,7 @@ def _limit(entity: str, src: str, name: str) -> int | None:
     tpl = _template("bizops", "sage50", entity)
     sage = load_layout("sage50", entity)
     for rule in tpl.rules:
-        if rule.sources == (name,):
+        if _main_source(rule) == name:
             f = sage.field(rule.target)
             return 20 if f.id else f.max_length
     return None
@@ -96,12 +106,14 @@ def _records(src: str, entity: str):
     tgt = "bizops" if src == "sage50" else "sage50"
     layout = load_layout(src, entity)
     out_t, back_t = _template(src, tgt, entity), _template(tgt, src, entity)
-    back_targets = {r.target: r for r in back_t.rules}
+    back_targets: dict = {}
+    for r in back_t.rules:
+        back_targets.setdefault(r.target, r)
     fields = {}
     for rule in out_t.rules:
-        if len(rule.sources) != 1 or rule.sources[0] not in back_targets:
+        name = _main_source(rule)
+        if name is None or name not in back_targets or name in fields:
             continue
-        name = rule.sources[0]
         f = layout.field(name)
         if f.type == "text" and src == "bizops":
             f = Field(f.name, f.type, max_length=_limit(entity, src, name) or 40, id=f.id)

@@ -41,7 +41,7 @@ def frame(data, index=(2, 3)):
 # ---------------------------------------------------------------- normalise_source
 
 
-def test_normalise_source_canonical_values_and_issues():
+def test_normalise_source_carries_odd_values_of_fields_a_record_can_live_without():
     data = frame(
         {
             "ID": ["C1", "  "],
@@ -55,18 +55,19 @@ def test_normalise_source_canonical_values_and_issues():
         }
     )
     out, issues = normalise_source(data, SOURCE, date_order="mdy")
+    # Only the key rejects a record; every other odd value is one warning, carried as it came.
     assert rcc(issues) == {
         (3, "ID", "missing-value"),
-        (3, "Since", "bad-date"),
-        (3, "Active", "bad-bool"),
-        (3, "Limit", "bad-number"),
-        (3, "Days", "bad-number"),
-        (3, "Kind", "bad-code"),
-        (3, "Class", "bad-code"),
+        (3, "Since", "odd-value"),
+        (3, "Active", "odd-value"),
+        (3, "Limit", "odd-value"),
+        (3, "Days", "odd-value"),
+        (3, "Kind", "odd-value"),
+        (3, "Class", "odd-value"),
     }
-    assert all(i.severity == "error" for i in issues)
+    assert {i.severity for i in issues if i.code == "odd-value"} == {"warning"}
+    assert [i.severity for i in issues if i.code == "missing-value"] == ["error"]
     assert out.loc[2].tolist() == ["C1", "2026-06-01", "TRUE", "12.50", "30", "Stock", "1", "kept"]
-    # a bad value stays as it came, for rejects.csv
     assert out.loc[3, ["Since", "Active", "Limit", "Kind"]].tolist() == [
         "13/45/26",
         "maybe",
@@ -74,6 +75,58 @@ def test_normalise_source_canonical_values_and_issues():
         "Widget",
     ]
     assert out.index.tolist() == [2, 3]
+
+
+def test_an_odd_value_is_warned_once_per_distinct_value_and_column():
+    data = frame(
+        {"ID": [f"C{n}" for n in range(5)], "Days": ["FALSE", "FALSE", "30", "FALSE", "x"]}, range(2, 7)
+    )
+    _, issues = normalise_source(data, SOURCE, date_order="mdy")
+    assert rcc(issues) == {(2, "Days", "odd-value"), (6, "Days", "odd-value")}
+    first = next(i for i in issues if i.row == 2)
+    assert "'FALSE' on 3 records" in first.message and "carried" in first.message
+
+
+TRANSACTION = Layout(
+    system="sage50",
+    entity="invoices",
+    title="Sales Journal",
+    file_name="SALES.CSV",
+    kind="transaction",
+    key=("Customer ID", "Invoice/CM #"),
+    fields=(
+        Field("Customer ID", "text", required=True, id=True),
+        Field("Invoice/CM #", "text"),
+        Field("Date", "date", required=True),
+        Field("Ship By", "date"),
+        Field("Quantity", "number", balances=True),
+        Field("Amount", "amount", required=True),
+        Field("Weight", "number"),
+    ),
+    variants={},
+)
+
+
+def test_a_transaction_rejects_only_what_it_balances_on():
+    data = frame(
+        {
+            "Customer ID": ["C1", "C1"],
+            "Invoice/CM #": ["1", "1"],
+            "Date": ["6/1/26", "6/31/26"],
+            "Ship By": ["junk", ""],
+            "Quantity": ["two", "1"],
+            "Amount": ["-10.00", "1,0"],
+            "Weight": ["heavy", ""],
+        }
+    )
+    _, issues = normalise_source(data, TRANSACTION, date_order="mdy")
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {
+        (3, "Date", "bad-date", "error"),
+        (2, "Quantity", "bad-number", "error"),
+        (3, "Amount", "bad-number", "error"),
+        (2, "Ship By", "odd-value", "warning"),
+        (2, "Weight", "odd-value", "warning"),
+    }
 
 
 def test_normalise_source_blank_optional_values_are_fine():
@@ -89,16 +142,26 @@ def test_normalise_source_blank_optional_values_are_fine():
 def test_normalise_source_follows_the_date_order(order, good, bad):
     out, issues = normalise_source(frame({"Since": [good, bad]}), SOURCE, date_order=order)
     assert out.loc[2, "Since"] == "2024-12-25"
-    assert rcc(issues) == {(3, "Since", "bad-date")}
-    assert f"--date-order {order}" in issues[0].message
+    # A date the record can live without: carried, with one warning.
+    assert rcc(issues) == {(3, "Since", "odd-value")}
+    assert out.loc[3, "Since"] == bad
+    critical = Layout(**{**TRANSACTION.__dict__, "fields": (Field("Date", "date", required=True),)})
+    _, errors = normalise_source(frame({"Date": [good, bad]}), critical, date_order=order)
+    assert rcc(errors) == {(3, "Date", "bad-date")}
+    assert f"--date-order {order}" in errors[0].message
 
 
 def test_normalise_source_bizops_dates_are_iso_only():
     bizops = layout("bizops", Field("ID", "text"), Field("Since", "date"))
     out, issues = normalise_source(frame({"Since": ["2026-06-01", "6/1/26"]}), bizops, date_order="mdy")
     assert out.loc[2, "Since"] == "2026-06-01"
-    assert rcc(issues) == {(3, "Since", "bad-date")}
-    assert "YYYY-MM-DD" in issues[0].message
+    assert rcc(issues) == {(3, "Since", "odd-value")}
+    critical = Layout(
+        **{**bizops.__dict__, "kind": "transaction", "fields": (Field("Since", "date", required=True),)}
+    )
+    _, errors = normalise_source(frame({"Since": ["2026-06-01", "6/1/26"]}), critical, date_order="mdy")
+    assert rcc(errors) == {(3, "Since", "bad-date")}
+    assert "YYYY-MM-DD" in errors[0].message
 
 
 # ---------------------------------------------------------------- check_target
@@ -175,10 +238,25 @@ def test_blank_key_is_missing_value():
     assert rcc(issues) == {(3, "CustomerID", "missing-value")}
 
 
-def test_non_text_fields_are_left_alone():
-    out, issues = check(frame({"ID": ["C1", "C2"], "Since": ["2026-06-01 → =", ""]}))
-    assert issues == []
-    assert out.loc[2, "Since"] == "2026-06-01 → ="
+def test_a_typed_value_the_target_cannot_hold_is_left_blank_with_one_warning():
+    out, issues = check(
+        frame({"ID": ["C1", "C2", "C3"], "Since": ["2026-06-01 → =", "", "2026-06-01 → ="]}, range(2, 5))
+    )
+    assert rcc(issues) == {(2, "Since", "odd-value")}
+    assert issues[0].severity == "warning" and "2 records" in issues[0].message
+    assert out["Since"].tolist() == ["", "", ""]
+
+
+def test_a_typed_value_a_transaction_balances_on_is_an_error_at_the_target():
+    _, issues = check_target(
+        frame({"Customer ID": ["C1", "C1"], "Amount": ["12.00", "twelve"]}),
+        TRANSACTION,
+        source_columns={"Amount": "AmountApplied"},
+        keys=pd.Series(["C1", "C1"], index=[2, 3]),
+    )
+    assert {(i.row, i.column, i.code, i.severity) for i in issues} == {
+        (3, "AmountApplied", "bad-number", "error")
+    }
 
 
 def test_shipped_sage_layout_limits():

@@ -165,20 +165,22 @@ def test_updates_show_old_and_new_values(tmp_path):
 
 
 def test_each_issue_links_to_its_cell(tmp_path):
-    text = HEAD + 'C-1,Alpha,Boston,USA,not a date,\nC-2,Beta "B",Boston,USA,,\n'
+    text = HEAD + 'C-1,Alpha,Boston,USA,not a date,\nC-2,Beta "B",Boston,USA,,\nC*3,Gamma,Salem,USA,,\n'
     result, _, wb = convert(tmp_path, "customers.csv", text)
     issues = rows(wb["Issues"])
     assert issues[0] == ("Row", "Column", "Code", "Severity", "Message", "Cell")
     assert [(r[0], r[1], r[2]) for r in issues[1:]] == [(i.row, i.column, i.code) for i in result.issues]
-    assert len(issues) == 3  # a bad date is reported once, not by each step that saw it
+    assert len(issues) == 4  # an odd date is reported once, not by each step that saw it
     by_code = {r[2].value: i for i, r in enumerate(wb["Issues"].iter_rows(min_row=1), start=1)}
     # A warning on a converted record links into the records sheet; the rejected row's error, into Rejected.
     quote = wb["Issues"].cell(by_code["quote-replaced"], 6).hyperlink.location
     sheet, ref = quote.split("!")
     assert sheet == "'CUSTOMER.CSV'" and wb["CUSTOMER.CSV"][ref].value == "Beta ''B''"
-    bad = wb["Issues"].cell(by_code["bad-date"], 6).hyperlink.location
+    odd = wb["Issues"].cell(by_code["odd-value"], 6).hyperlink.location
+    assert odd.split("!")[0] == "'CUSTOMER.CSV'"
+    bad = wb["Issues"].cell(by_code["bad-id"], 6).hyperlink.location
     sheet, ref = bad.split("!")
-    assert sheet == "'Rejected'" and wb["Rejected"][ref].value == "not a date"
+    assert sheet == "'Rejected'" and wb["Rejected"][ref].value == "C*3"
     assert [c.value for c in wb["Rejected"][1]][-1] == "Error"
 
 
