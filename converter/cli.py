@@ -83,6 +83,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "rejected-rows": "yellow",
             "recorded": "green",
             "already-processed": "green",
+            "not-exchanged": "cyan",
             "refused": "red",
             "failed": "red",
         }[r.status]
@@ -98,12 +99,14 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         )
     out.print(table)
     for r in results:
-        shown = [i for i in r.issues if i.severity != "info"] or []
+        # What a recognised but not exchanged file is, is the one note worth showing.
+        shown = [i for i in r.issues if i.severity != "info" or i.code == "not-exchanged"]
         if not shown:
             continue
-        out.print(f"\n[bold]{Path(r.input).name}[/]: {len(shown)} problem(s)")
+        noun = "problem(s)" if any(i.severity != "info" for i in shown) else "note(s)"
+        out.print(f"\n[bold]{Path(r.input).name}[/]: {len(shown)} {noun}")
         for issue in shown[:max_issues]:
-            colour = "red" if issue.severity == "error" else "yellow"
+            colour = {"error": "red", "warning": "yellow"}.get(issue.severity, "cyan")
             out.print(
                 f"  [{colour}]{issue.severity}[/] {escape(issue.where())} {escape(f'[{issue.code}]')}: ",
                 end="",

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from .errors import ConverterError, UsageError
-from .layouts import ENTITIES
+from .layouts import ENTITIES, RECOGNISED_ONLY
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,7 +42,11 @@ DateOrderOpt = Annotated[
 ]
 EntityOpt = Annotated[
     str | None,
-    typer.Option("--entity", help=f"Entity, if detection needs help: {', '.join(ENTITIES)}."),
+    typer.Option(
+        "--entity",
+        help=f"Entity, if detection needs help: {', '.join(ENTITIES)} (or a Sage file that is only "
+        f"recognised: {', '.join(RECOGNISED_ONLY)}).",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
 
@@ -53,5 +57,7 @@ def fail(exc: ConverterError) -> None:
 
 
 def check_entity(entity: str | None) -> None:
-    if entity is not None and entity not in ENTITIES:
-        raise typer.BadParameter(f"use one of: {', '.join(ENTITIES)}", param_hint="--entity")
+    if entity is not None and entity not in (*ENTITIES, *RECOGNISED_ONLY):
+        raise typer.BadParameter(
+            f"use one of: {', '.join((*ENTITIES, *RECOGNISED_ONLY))}", param_hint="--entity"
+        )

@@ -1,8 +1,11 @@
 """Which system and entity does a file belong to? Decided from its header, not its name.
 
 The file name is only a hint, used to break ties. A file without a heading row (Sage can export
-without one) is matched to a layout by its column count, with a warning saying so. Sage's custom
-field columns carry the company's own labels as headers; they are kept under those labels.
+without one) is matched to a layout by its column count, with a warning saying so: every known
+variant of every candidate layout is tried, and a count that fits more than one is an error naming
+them. Sage's custom field columns carry the company's own labels as headers; they are kept under
+those labels. Layouts whose headers are unverified never win over one that fits, and are never
+matched by column count.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class _Score:
     def rank(self, hint: str) -> tuple:
         return (
             self.ok,
+            not self.layout.unverified,  # a guessed layout never takes a file from one that fits
             len(self.matched) - 3 * len(self.missing_required),
             hint == self.layout.file_name.casefold(),
             self.share,
@@ -71,8 +75,10 @@ def _score(layout: Layout, header: list[str], extra_aliases: dict[str, str]) -> 
             used.add(name)
     required = [f.name for f in layout.fields if f.required or f.name in layout.key]
     missing = [n for n in dict.fromkeys(required) if n not in used]
-    nonblank = sum(1 for c in header if c.strip()) or 1
-    return _Score(layout, matched, missing, len(matched) / nonblank)
+    # A partial layout knows only the leading columns: its share is measured on those.
+    scope = len(layout.fields) if layout.partial else len(header)
+    nonblank = sum(1 for c in header[:scope] if c.strip()) or 1
+    return _Score(layout, matched, missing, sum(1 for p in matched if p < scope) / nonblank)
 
 
 def _site_aliases(layout: Layout, site_columns: dict[str, dict[str, tuple[str, ...]]]) -> dict[str, str]:
@@ -120,7 +126,14 @@ def detect(
         found = _headerless(layouts, len(head[0]), hint)
         if found:
             return found
-    raise DetectionError(_no_match_message(table.path, header, scores[:3]))
+    message = _no_match_message(table.path, header, scores[:3])
+    widths = sorted({len(c) for lay in layouts if lay.system == "sage50" for c in lay.column_sets().values()})
+    if entity is not None and widths:
+        message += (
+            f"\nWithout a heading row, a Sage 50 {entity} export is recognised by its column count "
+            f"({', '.join(map(str, widths))} columns are known); this one has {len(header)}."
+        )
+    raise DetectionError(message)
 
 
 def _with_header(score: _Score, header: list[str]) -> Detection:
@@ -171,23 +184,24 @@ def _with_header(score: _Score, header: list[str]) -> Detection:
 
 
 def _headerless(layouts: list[Layout], width: int, hint: str) -> Detection | None:
+    sage = [lay for lay in layouts if lay.system == "sage50"]
     found = [
         (lay, variant, cols)
-        for lay in layouts
-        if lay.system == "sage50"
+        for lay in sage
         for variant, cols in lay.column_sets().items()
         if len(cols) == width
     ]
     if len(found) > 1:
         by_name = [f for f in found if f[0].file_name.casefold() == hint]
         found = by_name or found
-    if len({(f[0].name) for f in found}) != 1:
-        if found:
-            names = ", ".join(sorted({f[0].name for f in found}))
-            raise DetectionError(
-                f"The file has no heading row and its {width} columns fit several layouts "
-                f"({names}). Pass --entity to say which, or export it with headings."
-            )
+    if len(found) > 1:
+        names = "; ".join(f"{lay.name} ({variant}, Sage's name {lay.file_name})" for lay, variant, _ in found)
+        raise DetectionError(
+            f"The file has no heading row and its {width} columns fit more than one layout: {names}. "
+            "Pass --entity to say which, give the file Sage's own name, or export it again with "
+            "'Include Headings' ticked."
+        )
+    if not found:
         return None
     layout, variant, cols = found[0]
     message = (

@@ -35,6 +35,19 @@ ENTITIES = (
     "credit_limits",
 )
 MASTER_ENTITIES = ("customers", "vendors", "products")
+# Sage files that are recognised but not converted: the chart of accounts (recorded, to check
+# G/L accounts) and the lists and journals BizOps does not exchange (reported as not exchanged).
+RECOGNISED_ONLY = (
+    "chart",
+    "disbursements",
+    "adjustments",
+    "general_journal",
+    "contacts",
+    "bom",
+    "employees",
+    "payroll",
+    "jobs",
+)
 
 
 def templates_root() -> Path:
@@ -85,6 +98,10 @@ class Layout:
     max_distributions: int | None = None
     read_only: bool = False
     path: Path | None = None
+    not_exchanged: str | None = None  # why a recognised Sage file is not converted
+    unverified: bool = False
+    partial: bool = False
+    full_export: bool = True
 
     @property
     def name(self) -> str:
@@ -119,9 +136,20 @@ class Layout:
         """Normalised header spelling (name or alias) → field name."""
         return _header_index(self)
 
+    @property
+    def exchanged(self) -> bool:
+        """False for a Sage file that is recognised but not converted (vendor checks, payroll …)."""
+        return self.not_exchanged is None
+
     def column_sets(self) -> dict[str, tuple[str, ...]]:
-        """Every full column set this layout is known to be exported with (for headerless files)."""
-        return {"full": tuple(self.field_names), **self.variants}
+        """Every full column set this layout is known to be exported with (for headerless files).
+
+        None for an unverified layout: a column count is too weak a sign for headers that are guessed.
+        """
+        if self.unverified:
+            return {}
+        full = {"full": tuple(self.field_names)} if self.full_export and not self.partial else {}
+        return {**full, **self.variants}
 
 
 @cache
@@ -299,6 +327,10 @@ def _build_layout(doc: dict[str, Any], path: Path | None) -> Layout:
         max_distributions=doc.get("max_distributions"),
         read_only=doc.get("read_only", False),
         path=path,
+        not_exchanged=doc.get("not_exchanged"),
+        unverified=doc.get("unverified", False),
+        partial=doc.get("partial", False),
+        full_export=doc.get("full_export", True),
     )
 
 

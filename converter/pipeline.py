@@ -33,10 +33,11 @@ from .errors import (
     UsageError,
 )
 from .issues import Issue
-from .layouts import ENTITIES, Layout, load_layout
+from .layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout
 from .ledger import Ledger
 from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
+from .not_exchanged import report_not_exchanged
 from .reading import TableFile, open_table
 from .results import ConversionResult, file_sha256
 from .results import manifest as build_manifest
@@ -209,8 +210,10 @@ def _convert(
 ) -> None:
     if to is not None and to not in OTHER:
         raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
-    if entity is not None and entity not in ENTITIES:
-        raise UsageError(f"Unknown entity {entity!r}; use one of: {', '.join(ENTITIES)}.")
+    if entity is not None and entity not in (*ENTITIES, *RECOGNISED_ONLY):
+        raise UsageError(
+            f"Unknown entity {entity!r}; use one of: {', '.join((*ENTITIES, *RECOGNISED_ONLY))}."
+        )
     order = date_order or settings.date_order
     ledger = Ledger.for_settings(settings) if write else None
     if ledger is not None:
@@ -222,6 +225,9 @@ def _convert(
     result.source_system, result.entity = det.system, det.entity
     if det.entity == "chart":
         _record_chart(path, table, det, result, settings=settings, date_order=order, write=write)
+        return
+    if not det.layout.exchanged:
+        report_not_exchanged(path, table, det, result, ledger=ledger)
         return
     target_system = OTHER[det.system]
     result.target_system = target_system

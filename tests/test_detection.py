@@ -4,6 +4,7 @@ import pytest
 
 from converter.detection import detect
 from converter.errors import DetectionError
+from converter.layouts import load_layout
 from converter.reading import open_table
 from tests.conftest import rcc
 
@@ -184,3 +185,85 @@ def test_source_system_restricts_candidates(tmp_path):
     assert detect(t, source_system="bizops").layout.name == "bizops/customers"
     with pytest.raises(DetectionError):
         detect(t, source_system="sage50")
+
+
+# ---------------------------------------------------------------- every variant, and files not exchanged
+
+
+@pytest.mark.parametrize(
+    ("width", "variant"),
+    [(66, "full"), (65, "four-custom-fields"), (64, "card-number-with-account"), (63, "card-number")],
+)
+@pytest.mark.parametrize("entity", [None, "customers"])
+def test_headerless_customer_list_in_every_known_variant(tmp_path, width, variant, entity):
+    # 64: an older release with Account # and the two card fields before tokenisation.
+    det = detect(headerless(tmp_path, "export.csv", width), entity=entity)
+    assert (det.layout.name, det.variant, len(det.columns)) == ("sage50/customers", variant, width)
+    assert rcc(det.issues) == {(None, None, "headerless")}
+
+
+def test_every_known_variant_of_the_entity_is_tried_with_entity(tmp_path):
+    det = detect(headerless(tmp_path, "export.csv", 43), entity="payments")
+    assert (det.layout.name, det.variant) == ("sage50/payments", "peachtree-2008")
+
+
+def test_headerless_ambiguity_lists_every_candidate(tmp_path):
+    # 49 columns: a Sage sales order export and a real Sage 50 2013 payments (disbursements) journal.
+    with pytest.raises(DetectionError) as exc:
+        detect(headerless(tmp_path, "export.csv", 49))
+    text = str(exc.value)
+    assert "sage50/orders (full" in text and "sage50/disbursements (sage50-2013" in text
+    assert "--entity" in text and "SO.CSV" in text and "PAYMENTS.CSV" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "entity", "layout"),
+    [
+        ("SO.CSV", None, "sage50/orders"),
+        ("PAYMENTS.CSV", None, "sage50/disbursements"),
+        ("export.csv", "orders", "sage50/orders"),
+        ("export.csv", "disbursements", "sage50/disbursements"),
+    ],
+)
+def test_headerless_ambiguity_resolved_by_name_or_entity(tmp_path, name, entity, layout):
+    assert detect(headerless(tmp_path, name, 49), entity=entity).layout.name == layout
+
+
+def test_headerless_width_no_variant_of_the_entity_has(tmp_path):
+    with pytest.raises(DetectionError) as exc:
+        detect(headerless(tmp_path, "export.csv", 62), entity="customers")
+    assert "63, 64, 65, 66 columns are known" in str(exc.value)
+
+
+@pytest.mark.parametrize("width", [16, 19])
+def test_unverified_layouts_are_never_matched_by_column_count(tmp_path, width):
+    # Jobs (16 known columns) and employees (19) are known only from the first part of Sage's help pages.
+    assert all(
+        load_layout("sage50", e).column_sets() == {} for e in ("jobs", "employees", "payroll", "contacts")
+    )
+    with pytest.raises(DetectionError, match="matches no known layout"):
+        detect(headerless(tmp_path, "export.csv", width))
+
+
+def test_an_unverified_layout_never_takes_a_file_from_an_exchanged_one(tmp_path):
+    # A customer list whose custom-field labels happen to be 'Job ID' and 'Job Description' fits the
+    # (unverified) Job List with more columns; it stays a customer list.
+    det = detect(
+        table(
+            tmp_path, "x.csv", "Customer ID,Customer Name,Inactive,Job ID,Job Description", "C1,One,FALSE,J,D"
+        )
+    )
+    assert det.layout.name == "sage50/customers"
+    jobs = detect(table(tmp_path, "y.csv", "Job ID,Job Description,Use Phases,Inactive,Supervisor", "J,D,,,"))
+    assert jobs.layout.name == "sage50/jobs"
+
+
+def test_a_heading_only_adjustments_file_is_recognised(tmp_path):
+    header = (
+        "Item ID,Reference,Date,Job ID,Reason to Adjust,Inventory Account,Amount Adjusted,"
+        "Inv Acnt Date Cleared in Bank Rec,Number of Distributions,G/L Source Account,GL Date Cleared in Bank Rec,"
+        "Unit Cost,Quantity,Amount,Transaction Period,Transaction Number,Serial Number"
+    )
+    det = detect(table(tmp_path, "ADJUST.CSV", header))
+    assert det.layout.name == "sage50/adjustments" and not det.layout.exchanged
+    assert det.has_header and len(det.columns) == 17

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from converter.layouts import load_layout
 from converter.pipeline import convert_file
 from converter.settings import load_settings
 from tests.conftest import rcc
@@ -80,6 +81,30 @@ def test_headerless_sage_file_is_matched_by_column_count(fixtures, outbox):
     manifest = json.loads((batch / "manifest.json").read_text())
     assert manifest["source"]["has_header"] is False
     assert manifest["source"]["variant"] == "four-custom-fields"
+
+
+@pytest.mark.parametrize("entity", [None, "customers"])
+def test_headerless_customer_list_of_an_older_release_64_columns(fixtures, outbox, tmp_path, entity):
+    # Older releases: Account # and five custom fields, but the two card fields from before
+    # tokenisation (read as Credit Card Stored Reference and Last Known CC Expiration Date).
+    layout = load_layout("sage50", "customers")
+    four, old = layout.variants["four-custom-fields"], layout.variants["card-number-with-account"]
+    rows = list(csv.reader((fixtures / "headerless.csv").read_text("cp1252").splitlines()))
+    path = tmp_path / "export.csv"
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\r\n")
+        for row in rows:
+            values = dict(zip(four, row, strict=True))
+            writer.writerow([values.get(c, "") for c in old])
+    result = convert(path, outbox, entity=entity)
+    assert (result.entity, result.status, result.records_out) == ("customers", "converted", 3)
+    assert (None, None, "headerless") in rcc(result.issues)
+    [batch] = batches(outbox)
+    manifest = json.loads((batch / "manifest.json").read_text())
+    assert (manifest["source"]["has_header"], manifest["source"]["variant"]) == (
+        False,
+        "card-number-with-account",
+    )
 
 
 def test_leading_zeros_survive_both_ways(fixtures, outbox):
