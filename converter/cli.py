@@ -73,8 +73,9 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
     table = Table(title=title, title_justify="left")
-    for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected", "Status", "Batch"):
-        table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
+    numbers = ("Rows in", "Out", "Rejected", "Skipped")
+    for col in ("Input", "From → to", "Entity", *numbers, "Status", "Batch"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
@@ -83,6 +84,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "rejected-rows": "yellow",
             "recorded": "green",
             "already-processed": "green",
+            "not-exchanged": "green",
             "refused": "red",
             "failed": "red",
         }[r.status]
@@ -93,10 +95,15 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             str(r.rows_in),
             str(r.records_out),
             str(r.rejected),
+            str(r.skipped),
             f"[{style}]{r.status}[/]",
             r.batch or "-",
         )
     out.print(table)
+    for r in results:
+        for issue in (i for i in r.issues if i.code == "other-kind-skipped"):
+            out.print(f"[bold]{Path(r.input).name}[/]: ", end="")
+            out.print(issue.message, markup=False)
     for r in results:
         shown = [i for i in r.issues if i.severity != "info"] or []
         if not shown:

@@ -38,6 +38,7 @@ from .journals import (
     sage_signs,
     split_sage,
 )
+from .kinds import SkippedKinds, other_kind_rows
 from .layouts import Layout, MapTemplate
 from .ledger import Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
@@ -95,6 +96,7 @@ class TransactionConverter:
         self.staged = Spool()
         self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
         self._notes: list[CellNotes] = []
+        self.other_kinds = SkippedKinds(source.entity)  # Sage documents not of this kind (bills, quotes)
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, issues = normalise_source(frame, self.source, date_order=self.date_order)
@@ -319,6 +321,7 @@ class TransactionConverter:
     def _from_sage(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
         journal = JOURNALS[self.source.entity]
         spec = BIZOPS_DOCS[self.target.entity]
+        normal, labels, issues, other = self._skip_other_kinds(normal, labels, issues)
         issues += check_balance(normal, labels, journal)
         bad = set(rows_of_bad_documents(labels, issues))
         keep = ~normal.index.isin(list(bad))
@@ -336,13 +339,31 @@ class TransactionConverter:
         good_docs = set(labels[keep & ~normal.index.isin(rejected)])
         output = mapped[mapped[DOC].isin(good_docs)]
         output, duplicates, changed = self._sent_once(output, issues)
-        skipped = [int(r) for r in labels.index[labels.isin(duplicates)]]
+        skipped = other + [int(r) for r in labels.index[labels.isin(duplicates)]]
         rejected += [int(r) for r in labels.index[labels.isin(changed)]]
         good_docs -= duplicates | changed
         sent = normal[labels.isin(good_docs).to_numpy()]
         self._controls_sage_in(sent, labels[sent.index], journal)
         self._controls_bizops_out(output, spec)
         return Block(output, rejected, skipped, issues, self._notes)
+
+    def _skip_other_kinds(
+        self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]
+    ) -> tuple[pd.DataFrame, pd.Series, list[Issue], list[int]]:
+        """Leave out documents of another kind (vendor bills, quotes), and what was found in them.
+
+        A document whose rows do not match its Number of Distributions is kept: which rows it
+        holds is in doubt, so it stays an error rather than being skipped.
+        """
+        other = other_kind_rows(normal, labels, self.source.entity)
+        if not other.any():
+            return normal, labels, issues, []
+        miscounted = {i.row for i in issues if i.code == "distribution-count"}
+        other &= ~labels.isin(set(labels[labels.index.isin(miscounted)]))
+        self.other_kinds.add(labels[other])
+        rows = {int(r) for r in normal.index[other.to_numpy()]}
+        kept = [i for i in issues if i.row is None or i.row not in rows]
+        return normal[~other], labels[~other], kept, sorted(rows)
 
     def _controls_sage_in(self, sent: pd.DataFrame, labels: pd.Series, journal) -> None:
         if sent.empty:

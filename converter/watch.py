@@ -426,7 +426,14 @@ class Watcher:
         return result
 
     def _archive(self, claimed: Path, result: ConversionResult) -> None:
-        good = result.status in ("converted", "rejected-rows", "empty", "recorded", "already-processed")
+        good = result.status in (
+            "converted",
+            "rejected-rows",
+            "empty",
+            "recorded",
+            "already-processed",
+            "not-exchanged",
+        )
         if good:
             folder = checked_folder(self.inbox, "processed", dt.date.today().isoformat())
             dest = unique_path(folder, claimed.name)
