@@ -42,6 +42,7 @@ from .kinds import SkippedKinds, other_kind_rows
 from .layouts import Layout, MapTemplate
 from .ledger import Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
+from .prepayments import missing_invoices, sage_rules
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .spool import Spool
@@ -250,6 +251,8 @@ class TransactionConverter:
         issues += found
         skipped = [int(r) for r in normal.index[skip.to_numpy()]]
         issues += check_line_amounts(normal, entity)
+        if entity == "payments":
+            issues += missing_invoices(normal) + sage_rules(normal, labels)
         mapped = self._map(normal, issues)
         bad = set(rows_of_bad_documents(labels, issues)) | set(skipped)
         keep = ~normal.index.isin(list(bad))
@@ -330,6 +333,10 @@ class TransactionConverter:
         _finish_bizops(mapped, extras, spec, self.target)
         mapped[DOC] = extras[DOC]
         issues += self._check_target(mapped, issues)
+        if self.target.entity == "payments":
+            issues += missing_invoices(
+                mapped, column=source_column_for(self.template).get("InvoiceNumber", "InvoiceNumber")
+            )
         refs, unchecked = reference_issues(
             mapped, BIZOPS_REFS, self.catalog, "bizops", self.severity, source_column_for(self.template)
         )
@@ -437,7 +444,7 @@ def computed_fields(target: Layout) -> list[str]:
         if journal.tax:
             names += ["Tax Type", "Sales Tax Agency ID", "Description"]
         if journal.entity == "payments":
-            names += [TOTAL_PAID, "Discount Account"]
+            names += [TOTAL_PAID, "Discount Account", "Prepayment"]
     return [
         n for n in names if n and target.has_field(n) and (target.entity == "invoices" or n != "DocumentType")
     ]
