@@ -71,10 +71,14 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
     return results
 
 
+_NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")
+
+
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
     table = Table(title=title, title_justify="left")
-    for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected", "Status", "Batch"):
-        table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
+    numbers = ("Rows in", "Out", "Rejected", "Skipped")
+    for col in ("Input", "From → to", "Entity", *numbers, "Status", "Batch"):
+        table.add_column(col, justify="right" if col in numbers else "left")
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
@@ -94,13 +98,15 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             str(r.rows_in),
             str(r.records_out),
             str(r.rejected),
+            str(r.skipped),
             f"[{style}]{r.status}[/]",
             r.batch or "-",
         )
     out.print(table)
     for r in results:
-        # What a recognised but not exchanged file is, is the one note worth showing.
-        shown = [i for i in r.issues if i.severity != "info" or i.code == "not-exchanged"]
+        # What a recognised but not exchanged file is, and what was skipped as another kind of
+        # document, are the notes worth showing.
+        shown = [i for i in r.issues if i.severity != "info" or i.code in _NOTES_SHOWN]
         if not shown:
             continue
         noun = "problem(s)" if any(i.severity != "info" for i in shown) else "note(s)"

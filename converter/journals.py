@@ -23,6 +23,7 @@ from .catalog import Catalog
 from .documents import DOC, BizOpsDoc, amounts, cents
 from .issues import Issue
 from .layouts import Layout
+from .prepayments import prepaid, sage_accounts
 from .settings import Settings
 from .values import format_numbers
 
@@ -172,9 +173,10 @@ def build_sage(
     if spec.entity == "invoices":
         _damaged_lines(out, source, sign, ctx)
     if spec.entity == "payments":
-        out["G/L Account"] = str(
-            settings.require("sage50.ar_account", why="Cash receipts credit the A/R account.")
-        )
+        out["G/L Account"] = sage_accounts(source, settings)
+        if "Prepayment" in ctx.target.field_names:
+            whole = prepaid(source).groupby(labels, sort=False).transform("any")
+            out["Prepayment"] = np.where(whole, "TRUE", "FALSE")
         discount = amounts(source["DiscountTaken"]) if "DiscountTaken" in source.columns else line_amount * 0
         if (discount != 0).any() and "Discount Account" in ctx.target.field_names:
             out["Discount Account"] = str(

@@ -382,6 +382,13 @@ def _convert(
             )
             return
         result.status = "rejected-rows" if run.rejected else "converted"
+        if result.skipped_kinds and sum(result.skipped_kinds.values()) == run.rows_in:
+            # Only documents of another kind (vendor bills, quotes): nothing to exchange, no batch.
+            result.status = "not-exchanged"
+            result.issues = [i for i in result.issues if i.code != "references-unchecked"]
+            if write:
+                remember(ledger, path, result, template_key, batch=None)
+            return
         if not write:
             return
         if run.rejects:
@@ -467,6 +474,10 @@ def _convert(
 def _finish_transactions(converter: TransactionConverter, result: ConversionResult, catalog: Catalog) -> None:
     controls = converter.controls
     result.controls = {"in": controls.inbound.as_dict(), "out": controls.outbound.as_dict()}
+    result.skipped_kinds = converter.other_kinds.counts() or None
+    skipped = converter.other_kinds.issue()
+    if skipped is not None:
+        result.issues.insert(0, skipped)
     for entity in sorted(converter.unchecked):
         system = "Sage 50" if converter.target.system == "sage50" else "BizOps"
         hint = "a Sage CHART.CSV export" if entity == "accounts" else f"the {system} {entity} list"

@@ -56,6 +56,7 @@ max_xlsx_unpacked_mb = 500        # an XLSX's unpacked size, checked before unpa
 # default_purchase_account = "12000"
 # damaged_returns_item = "DAMAGED" # non-inventory item for Damaged credit-memo lines
 # discount_account = "49000"      # receipts that take an early-payment discount
+# prepayment_account = "11000"    # prepayment receipts (default: ar_account, as Sage posts them)
 # default_due_days = 30
 
 [sage50.item_tax_types]           # your company's Item Tax Type numbers

@@ -26,6 +26,8 @@ class ConversionResult:
     records_out: int = 0
     rejected: int = 0
     skipped: int = 0
+    # Rows skipped as documents of another kind, by kind ({"vendor-bill": 13}); part of ``skipped``.
+    skipped_kinds: dict[str, int] | None = None
     outputs: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     batch: str | None = None
@@ -51,6 +53,7 @@ class ConversionResult:
             "records_out": self.records_out,
             "rejected": self.rejected,
             "skipped": self.skipped,
+            "skipped_kinds": self.skipped_kinds,
             "batch": self.batch,
             "outputs": self.outputs,
             "template": self.template,
@@ -119,6 +122,7 @@ def manifest(
             **(result.counts or {}),
             **count_by_severity(result.issues),
         },
+        "skipped_kinds": result.skipped_kinds,
         "control_totals": {det.entity: result.controls} if result.controls else None,
         "credit_limits": result.credit_limits,
         "issue_codes": by_code,

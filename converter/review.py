@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .kinds import DESCRIPTIONS
 from .layouts import load_layout
 from .settings import Settings
 
@@ -100,8 +101,11 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
         ("Records out (rows in the import file)", int(counts.get("records_out", 0))),
         ("Rows rejected (see the Rejected sheet)", int(counts.get("rejected", 0))),
         (f"Skipped as duplicates ({unit} sent before, unchanged)", duplicates),
-        ("Rows skipped in all (duplicates, drafts, already synced)", skipped),
+        ("Rows skipped in all (duplicates, drafts, already synced, other kinds)", skipped),
     ]
+    for code, rows in (manifest.get("skipped_kinds") or {}).items():
+        what = DESCRIPTIONS.get(code, code)
+        count_lines.append((f"Rows skipped as {what} (not exchanged)", int(rows)))
     if transaction:
         documents = (next(iter(manifest["control_totals"].values())) or {}).get("out", {}).get("documents", 0)
         count_lines += [("Creates (documents)", int(documents)), ("Updates", 0)]

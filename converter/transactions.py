@@ -38,10 +38,12 @@ from .journals import (
     sage_signs,
     split_sage,
 )
+from .kinds import SkippedKinds, other_kind_rows
 from .layouts import Layout, MapTemplate
 from .ledger import Ledger, fingerprints
 from .mapping import CellNotes, MapContext, apply_map, source_column_for
 from .odd_values import OddValues
+from .prepayments import missing_invoices, sage_rules
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .spool import Spool
@@ -97,6 +99,7 @@ class TransactionConverter:
         self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
         self._notes: list[CellNotes] = []
         self.odd = OddValues()  # odd values of the whole file, one warning per distinct value
+        self.other_kinds = SkippedKinds(source.entity)  # Sage documents not of this kind (bills, quotes)
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, issues = normalise_source(frame, self.source, date_order=self.date_order, odd=self.odd)
@@ -251,6 +254,8 @@ class TransactionConverter:
         issues += found
         skipped = [int(r) for r in normal.index[skip.to_numpy()]]
         issues += check_line_amounts(normal, entity)
+        if entity == "payments":
+            issues += missing_invoices(normal) + sage_rules(normal, labels)
         mapped = self._map(normal, issues)
         bad = set(rows_of_bad_documents(labels, issues)) | set(skipped)
         keep = ~normal.index.isin(list(bad))
@@ -322,6 +327,7 @@ class TransactionConverter:
     def _from_sage(self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]) -> Block:
         journal = JOURNALS[self.source.entity]
         spec = BIZOPS_DOCS[self.target.entity]
+        normal, labels, issues, other = self._skip_other_kinds(normal, labels, issues)
         issues += check_balance(normal, labels, journal)
         bad = set(rows_of_bad_documents(labels, issues))
         keep = ~normal.index.isin(list(bad))
@@ -330,6 +336,10 @@ class TransactionConverter:
         _finish_bizops(mapped, extras, spec, self.target)
         mapped[DOC] = extras[DOC]
         issues += self._check_target(mapped, issues)
+        if self.target.entity == "payments":
+            issues += missing_invoices(
+                mapped, column=source_column_for(self.template).get("InvoiceNumber", "InvoiceNumber")
+            )
         refs, unchecked = reference_issues(
             mapped, BIZOPS_REFS, self.catalog, "bizops", self.severity, source_column_for(self.template)
         )
@@ -339,13 +349,31 @@ class TransactionConverter:
         good_docs = set(labels[keep & ~normal.index.isin(rejected)])
         output = mapped[mapped[DOC].isin(good_docs)]
         output, duplicates, changed = self._sent_once(output, issues)
-        skipped = [int(r) for r in labels.index[labels.isin(duplicates)]]
+        skipped = other + [int(r) for r in labels.index[labels.isin(duplicates)]]
         rejected += [int(r) for r in labels.index[labels.isin(changed)]]
         good_docs -= duplicates | changed
         sent = normal[labels.isin(good_docs).to_numpy()]
         self._controls_sage_in(sent, labels[sent.index], journal)
         self._controls_bizops_out(output, spec)
         return Block(output, rejected, skipped, issues, self._notes)
+
+    def _skip_other_kinds(
+        self, normal: pd.DataFrame, labels: pd.Series, issues: list[Issue]
+    ) -> tuple[pd.DataFrame, pd.Series, list[Issue], list[int]]:
+        """Leave out documents of another kind (vendor bills, quotes), and what was found in them.
+
+        A document whose rows do not match its Number of Distributions is kept: which rows it
+        holds is in doubt, so it stays an error rather than being skipped.
+        """
+        other = other_kind_rows(normal, labels, self.source.entity)
+        if not other.any():
+            return normal, labels, issues, []
+        miscounted = {i.row for i in issues if i.code == "distribution-count"}
+        other &= ~labels.isin(set(labels[labels.index.isin(miscounted)]))
+        self.other_kinds.add(labels[other])
+        rows = {int(r) for r in normal.index[other.to_numpy()]}
+        kept = [i for i in issues if i.row is None or i.row not in rows]
+        return normal[~other], labels[~other], kept, sorted(rows)
 
     def _controls_sage_in(self, sent: pd.DataFrame, labels: pd.Series, journal) -> None:
         if sent.empty:
@@ -419,7 +447,7 @@ def computed_fields(target: Layout) -> list[str]:
         if journal.tax:
             names += ["Tax Type", "Sales Tax Agency ID", "Description"]
         if journal.entity == "payments":
-            names += [TOTAL_PAID, "Discount Account"]
+            names += [TOTAL_PAID, "Discount Account", "Prepayment"]
     return [
         n for n in names if n and target.has_field(n) and (target.entity == "invoices" or n != "DocumentType")
     ]

@@ -7,6 +7,7 @@ regenerate with `UPDATE_GOLDEN=1 make test` and review the diff before committin
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -64,3 +65,73 @@ def test_sample_converts_to_the_golden_file(converted, name):
         golden.write_bytes(produced.read_bytes())
     assert golden.is_file(), f"no golden file {golden.name}; run UPDATE_GOLDEN=1 make test and review it"
     assert produced.read_bytes() == golden.read_bytes(), f"{name} no longer converts to {golden.name}"
+
+
+# ----------------------------------------------------------------- a real-shaped Sales Journal, round trip
+
+REAL_SALES = Path(__file__).parent / "fixtures" / "real-shaped" / "SALES.CSV"
+
+
+def _rows(path: Path, encoding: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_bytes().decode(encoding).splitlines()))
+
+
+@pytest.fixture(scope="module")
+def real_sales_round_trip(tmp_path_factory) -> tuple:
+    """tests/fixtures/real-shaped/SALES.CSV (shaped like a real company's export: gaps in line
+    numbering, charge and discount lines, a credit memo with negative quantities, IDs with inner
+    double spaces and punctuation, junk in UPC / SKU, a quote) to BizOps and back to Sage 50."""
+    tmp = tmp_path_factory.mktemp("real-sales")
+    shutil.copy(ROOT / "samples" / "bizops-sage50.toml", tmp / "bizops-sage50.toml")
+    settings = load_settings(tmp / "bizops-sage50.toml")
+    there = convert_file(REAL_SALES, settings=settings, outbox=tmp / "outbox", initial_load=True)
+    invoices = Path(there.outputs[0])
+    back = convert_file(invoices, settings=settings, outbox=tmp / "outbox")
+    return there, back
+
+
+@pytest.mark.parametrize(("step", "golden_name"), [(0, "invoices.csv"), (1, "SALES.CSV")])
+def test_real_shaped_sales_journal_round_trips_to_the_golden_files(real_sales_round_trip, step, golden_name):
+    result = real_sales_round_trip[step]
+    produced = Path(result.outputs[0])
+    assert produced.name == golden_name
+    golden = GOLDEN / f"real-shaped__SALES.CSV__{step}__{golden_name}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_bytes(produced.read_bytes())
+    assert golden.is_file(), f"no golden file {golden.name}; run UPDATE_GOLDEN=1 make test and review it"
+    assert produced.read_bytes() == golden.read_bytes(), f"step {step} no longer gives {golden.name}"
+
+
+def test_real_shaped_sales_journal_loses_nothing_on_the_round_trip(real_sales_round_trip):
+    there, back = real_sales_round_trip
+    assert there.status == back.status == "converted"
+    assert not [i for i in [*there.issues, *back.issues] if i.severity == "error"]
+    # 11 rows: 10 of 4 documents, and one quote, skipped and counted.
+    assert (there.rows_in, there.rejected, there.skipped, there.skipped_kinds) == (11, 0, 1, {"quote": 1})
+    assert there.controls["in"] == there.controls["out"] == back.controls["in"] == back.controls["out"]
+
+    source = [r for r in _rows(REAL_SALES, "cp1252") if r["Quote"] != "TRUE"]
+    again = _rows(Path(back.outputs[0]), "cp1252")
+
+    def documents(rows):
+        docs: dict[tuple, dict] = {}
+        for r in rows:
+            doc = docs.setdefault((r["Customer ID"], r["Invoice/CM #"]), {"lines": [], "tax": []})
+            doc["header"] = (r["Credit Memo"], r["Accounts Receivable Amount"], r["Date"], r["Date Due"])
+            if r[
+                "Sales Tax Agency ID"
+            ]:  # the tax row is rebuilt from SalesTaxAmount: agency, account, amount
+                doc["tax"].append((r["Sales Tax Agency ID"], r["G/L Account"], r["Amount"]))
+                continue
+            fields = ("Quantity", "Item ID", "Description", "G/L Account", "Unit Price", "Amount")
+            doc["lines"].append(tuple(r[f] for f in fields))
+        return docs
+
+    # IDs, signs, charge and discount lines, amounts: as they were (line numbers are renumbered 1..n).
+    assert documents(again) == documents(source)
+    assert {r["Customer ID"] for r in again} >= {"ANNOX NIG. LTD"}
+    assert "PREVENAR  13" in {r["Item ID"] for r in again}
+    bizops = _rows(Path(there.outputs[0]), "utf-8")
+    credit = [r for r in bizops if r["InvoiceNumber"] == "RIN INV 51632"]
+    assert {r["DocumentType"] for r in credit} == {"CreditMemo"}
+    assert [(r["Quantity"], r["Amount"]) for r in credit] == [("2.00", "1425.00"), ("0.00", "15.00")]
