@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import ConverterError, UsageError
+from .errors import ConverterError, InvalidConfig, UsageError
 from .layouts import ENTITIES
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
@@ -49,7 +49,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 
 def fail(exc: ConverterError) -> None:
     err.print(f"Error: {exc}", markup=False)
-    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+    raise typer.Exit(2 if isinstance(exc, UsageError | InvalidConfig) else 1)
 
 
 def check_entity(entity: str | None) -> None:
