@@ -28,12 +28,13 @@ from .cli_common import (
     fail,
     out,
 )
+from .cli_doctor import doctor
 from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
 from .pipeline import ConversionResult, convert_file
-from .project import forget_batch, history, init_project, status_report
+from .project import forget_batch, history, init_project, next_steps, status_report
 from .settings import load_settings
 
 
@@ -52,7 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
-for _command in (review, approve, reject, batches):
+for _command in (review, approve, reject, batches, doctor):
     app.command()(_command)
 
 
@@ -304,3 +305,6 @@ def init(
         fail(exc)
     for path in created:
         out.print(f"created {path}", markup=False)
+    out.print("\nNext steps:")
+    for step in next_steps(folder):
+        out.print(step, markup=False)

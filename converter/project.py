@@ -32,6 +32,23 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
     return created
 
 
+def next_steps(folder: Path) -> list[str]:
+    """What to do after ``init``: the keys to fill in, the lists to export from Sage, then ``doctor``."""
+    config = folder / CONFIG_NAME
+    needed = ", ".join(
+        f"{k} = ..." for k in ("ar_account", "ap_account", "cash_account", "damaged_returns_item")
+    )
+    return [
+        f"1. Edit {config}: under [sage50] fill in {needed} (the other accounts are optional), one "
+        "[sage50.sales_tax.CODE] table per BizOps SalesTaxCode, and [ownership] if your owners differ.",
+        "2. Export from Sage 50 and drop into the inbox (or run `bizops-sage50 convert FILE…`): the Chart of "
+        "Accounts (CHART.CSV), then the Customer, Vendor and Inventory Item lists (CUSTOMER.CSV, VENDOR.CSV, "
+        "ITEM.CSV). For the first copy of a table, pass --initial-load.",
+        f"3. Run `bizops-sage50 doctor{'' if folder == Path('.') else f' --config {config}'}`: it checks the "
+        "config, the folders, and every account against Sage's chart, and says what is left to do.",
+    ]
+
+
 def status_report(settings: Settings) -> dict[str, Any]:
     """Per entity and target: sent, confirmed, overdue unconfirmed, drift; plus the overdue and drifted records."""
     ledger = Ledger.for_settings(settings)
