@@ -74,8 +74,13 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
     table = Table(title=title, title_justify="left")
-    for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected", "Status", "Batch"):
-        table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
+    table.caption_justify = "left"
+    table.caption = (
+        "Rows out: rows written to the import file(s) (a transaction has one per line, tax and freight "
+        "included; a chart of accounts: the accounts recorded)."
+    )
+    for col in ("Input", "From → to", "Entity", "Rows in", "Rows out", "Rejected", "Status", "Batch"):
+        table.add_column(col, justify="right" if col in ("Rows in", "Rows out", "Rejected") else "left")
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
@@ -114,6 +119,15 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             more = len(shown) - max_issues
             where = "manifest.json of the batch" if r.batch else "--json output"
             out.print(f"  … and {more} more; all are listed in the {where}.")
+
+
+def _convert_title(results: list[ConversionResult], box: Path) -> str:
+    """The table's title: "Converted into …" only when a batch was written there."""
+    if any(r.batch for r in results):
+        return f"Converted into {box}"
+    if not any(r.ok for r in results):
+        return "Nothing converted: every file failed (see below)" if len(results) > 1 else "Nothing converted"
+    return f"Nothing new written to {box}"
 
 
 def _exit_code(results: list[ConversionResult]) -> int:
@@ -166,7 +180,7 @@ def convert(
     if json_out:
         print(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
     else:
-        _render(results, title=f"Converted into {box}")
+        _render(results, title=_convert_title(results, box))
     raise typer.Exit(_exit_code(results))
 
 
