@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -19,9 +21,22 @@ MARKS = {
 }
 
 
-def doctor(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+def doctor(
+    config: ConfigOpt = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option("--inbox", help="The inbox to check, if not the config's (as watch --inbox)."),
+    ] = None,
+    outbox: Annotated[
+        Path | None,
+        typer.Option("--outbox", help="The outbox to check, if not the config's (as watch --outbox)."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Is this site ready? Config, folders, ledger, Sage accounts and items, owners, the watcher."""
-    report = diagnose(config)
+    report = diagnose(
+        config, inbox=inbox.resolve() if inbox else None, outbox=outbox.resolve() if outbox else None
+    )
     if json_out:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:

@@ -18,7 +18,7 @@ from .catalog import ledger_path
 from .config_schema import ACCOUNT_KEYS, SCHEMA
 from .errors import ConfigError
 from .layouts import MASTER_ENTITIES
-from .ledger import Ledger
+from .ledger import Ledger, pid_alive
 from .settings import CONFIG_NAME, Settings, load_settings
 from .watch import network_filesystem
 
@@ -45,9 +45,15 @@ def _check(area: str, name: str, status: str, detail: str, fix: str | None = Non
 
 
 def diagnose(
-    config: Path | None = None, *, cwd: Path | None = None, now: dt.datetime | None = None
+    config: Path | None = None,
+    *,
+    cwd: Path | None = None,
+    now: dt.datetime | None = None,
+    inbox: Path | None = None,
+    outbox: Path | None = None,
 ) -> dict[str, Any]:
-    """Every check of the site: config, folders, ledger, Sage accounts and items, tables, watcher."""
+    """Every check of the site: config, folders, ledger, Sage accounts and items, tables, watcher.
+    ``inbox`` and ``outbox`` stand for the config's folders, as with ``watch --inbox/--outbox``."""
     now = now or dt.datetime.now().astimezone()
     cwd = (cwd or Path.cwd()).resolve()
     checks: list[dict[str, Any]] = []
@@ -72,8 +78,9 @@ def diagnose(
         )
     else:
         checks.append(_check("config", "config file", "ok", f"{settings.path}: valid"))
-    for key in ("paths.inbox", "paths.outbox"):
-        checks.append(_folder_check(key, settings.resolve_path(settings.get(key))))
+    inbox = inbox or settings.resolve_path(settings.get("paths.inbox"))
+    outbox = outbox or settings.resolve_path(settings.get("paths.outbox"))
+    checks += [_folder_check("paths.inbox", inbox), _folder_check("paths.outbox", outbox)]
     conn, ledger_check = _open_ledger(settings)
     checks.append(ledger_check)
     try:
@@ -82,7 +89,7 @@ def diagnose(
     finally:
         if conn is not None:
             conn.close()
-    watcher = heartbeat(settings.resolve_path(settings.get("paths.outbox")), now)
+    watcher = heartbeat(outbox, now)
     checks.append(watcher.pop("check"))
     return _result(str(settings.path) if settings.path else None, checks, tables, watcher)
 
@@ -343,9 +350,20 @@ def heartbeat(outbox: Path, now: dt.datetime) -> dict[str, Any]:
         return {"running": False, "heartbeat": None, "age_seconds": None, "check": check}
     age = max(0, round((now - beat).total_seconds()))
     pid = data.get("pid")
-    running = age <= HEARTBEAT_STALE
+    # A fresh heartbeat whose process has exited on this machine: a `watch --once` run (or a
+    # watcher on another machine sharing the outbox).
+    exited = isinstance(pid, int) and not pid_alive(pid)
+    running = age <= HEARTBEAT_STALE and not exited
     if running:
         check = _check("watcher", "watcher", "ok", f"running (PID {pid}), heartbeat {age} s ago")
+    elif age <= HEARTBEAT_STALE:
+        check = _check(
+            "watcher",
+            "watcher",
+            "info",
+            f"last ran {_age(age)} ago (PID {pid}, no longer running here: a `watch --once` run, or a "
+            "watcher on another machine)",
+        )
     else:
         check = _check(
             "watcher",

@@ -5,7 +5,11 @@ load, and the counts of `convert` and `batches` saying what they count."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,87 @@ def test_convert_and_batches_say_what_they_count(site):
     batches = json.loads(runner.invoke(cli.app, ["batches", "--json"]).stdout)
     [invoices] = [b for b in batches if b["batch"] == batch.name]
     assert invoices["records"] == 5  # documents, while the import file has a row per line
+
+
+# ------------------------------------------------------------------------------ make demo
+
+
+def _expand(text: str, names: dict[str, str]) -> str:
+    return re.sub(r"\$\((\w+)\)", lambda m: names.get(m.group(1), m.group(0)), text)
+
+
+def _make_vars(text: str) -> dict[str, str]:
+    found = dict(re.findall(r"^([A-Z_]+) :?= (.*)$", re.sub(r"\\\n\s*", " ", text), re.M))
+    for _ in range(3):  # expand $(NAME) references
+        found = {k: _expand(v, dict(found)) for k, v in found.items()}
+    return found
+
+
+def test_make_demo_runs_doctor_and_ends_with_commands_that_work_as_printed(tmp_path):
+    """The commands `make demo` prints at its end run as printed (here through the CLI, on a copy
+    of the samples converted as the demo does)."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/bizops-sage50 doctor $(DEMO_SITE)" in recipe
+    tried = re.findall(r'^\t@echo "  (.*)"$', recipe, re.M)
+    assert len(tried) >= 3
+    shutil.copytree(SAMPLES, tmp_path / "samples", ignore=shutil.ignore_patterns(".bizops-sage50"))
+    (tmp_path / "demo-inbox").mkdir()
+    names = _make_vars(makefile)
+    demo = names["DEMO"].split()
+    masters = names["DEMO_MASTERS"].split()
+    assert runner.invoke(cli.app, ["convert", *masters, *demo, "--initial-load"]).exit_code == 0
+    assert runner.invoke(cli.app, ["convert", "samples/bizops/invoices.csv", *demo]).exit_code == 0
+    batch = next(
+        p.name for p in (tmp_path / "demo-outbox" / "to-sage50").iterdir() if p.name.endswith("-invoices")
+    )
+    for line in tried:
+        line = re.sub(r"\$\$\(ls demo-outbox/to-sage50 \| .*?\)", batch, line)
+        line = _expand(line, names)
+        for command in line.split(" && "):
+            words = command.split()
+            if words[0] == "cp":
+                shutil.copy(words[1], words[2])
+                continue
+            assert words[0] == ".venv/bin/bizops-sage50", command
+            res = runner.invoke(cli.app, words[1:])
+            assert res.exit_code == 0, (command, res.output)
+
+
+def test_an_installed_package_carries_its_templates(tmp_path):
+    """`pip install .` (and pipx) install what setuptools builds: the templates must be in it, and
+    found there, away from the source tree."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in ("converter", "templates"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    build = tmp_path / "build"
+    setup = "import setuptools; setuptools.setup()"
+    done = subprocess.run(
+        [sys.executable, "-c", setup, "-q", "build_py", "--build-lib", str(build)],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    shipped = sorted(p.relative_to(build / "converter" / "templates") for p in build.rglob("*.json"))
+    assert shipped == sorted(p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*.json"))
+    shutil.rmtree(source)
+    check = subprocess.run(
+        [sys.executable, "-c", "from converter.cli import app; app()", "templates", "check"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(build)},
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and "template files are valid" in check.stdout, check.stderr
+    where = subprocess.run(
+        [sys.executable, "-c", "from converter.layouts import templates_root; print(templates_root())"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(build)},
+        capture_output=True,
+        text=True,
+    )
+    assert where.stdout.strip() == str(build / "converter" / "templates")

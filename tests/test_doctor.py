@@ -165,9 +165,13 @@ def test_a_damaged_ledger_is_a_problem(tmp_path):
     assert checks["ledger"]["status"] == "problem" and "backup" in checks["ledger"]["fix"]
 
 
-@pytest.mark.parametrize(("age", "status", "running"), [(5, "ok", True), (3600, "warning", False)])
-def test_the_watchers_heartbeat_age(tmp_path, age, status, running):
+@pytest.mark.parametrize(
+    ("age", "alive", "status", "running"),
+    [(5, True, "ok", True), (5, False, "info", False), (3600, True, "warning", False)],
+)
+def test_the_watchers_heartbeat_age(tmp_path, monkeypatch, age, alive, status, running):
     config = sample_site(tmp_path)
+    monkeypatch.setattr(doctor, "pid_alive", lambda pid: alive)
     now = dt.datetime.now().astimezone().replace(microsecond=0)
     beat = {"time": (now - dt.timedelta(seconds=age)).isoformat(timespec="seconds"), "pid": 4242}
     (tmp_path / "outbox" / ".heartbeat").write_text(json.dumps(beat), encoding="utf-8")
