@@ -1,4 +1,4 @@
-# make demo: set up .venv if needed, convert the bundled samples, show the result.
+# make demo: set up .venv if needed, convert the bundled samples, check the sample site (doctor), show the result.
 # make test: set up .venv if needed, run the whole test suite.
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 
 # The sample company: its settings, then Sage's chart of accounts and the master lists (so that
 # transactions can be checked against them), then the transactions, in Sage's import order.
-DEMO := --config samples/bizops-sage50.toml --outbox demo-outbox
+DEMO_CONFIG := --config samples/bizops-sage50.toml
+DEMO := $(DEMO_CONFIG) --outbox demo-outbox
+DEMO_SITE := $(DEMO) --inbox demo-inbox
 DEMO_MASTERS := samples/sage50/CHART.CSV samples/bizops/vendors.csv samples/bizops/customers.csv \
 	samples/bizops/products.csv samples/sage50/VENDOR.CSV samples/sage50/CUSTOMER.CSV samples/sage50/ITEM.CSV
 DEMO_BIZOPS_TRANSACTIONS := samples/bizops/purchase_orders.csv samples/bizops/po_receipts.csv \
@@ -26,7 +28,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	rm -rf demo-outbox samples/.bizops-sage50
+	rm -rf demo-outbox demo-inbox samples/.bizops-sage50
+	mkdir -p demo-inbox
 	@echo "== First copy of the master lists, both ways (an initial load):"
 	$(BIN)/bizops-sage50 convert $(DEMO_MASTERS) $(DEMO) --initial-load
 	@echo "== Transactions created in BizOps, to Sage 50:"
@@ -35,12 +38,19 @@ demo: $(STAMP)
 	$(BIN)/bizops-sage50 convert $(DEMO_SAGE_TRANSACTIONS) $(DEMO) --initial-load
 	@echo "== Dropping the same invoices again changes nothing:"
 	$(BIN)/bizops-sage50 convert samples/bizops/invoices.csv $(DEMO)
-	$(BIN)/bizops-sage50 status --config samples/bizops-sage50.toml
-	$(BIN)/bizops-sage50 batches --config samples/bizops-sage50.toml
+	$(BIN)/bizops-sage50 status $(DEMO_CONFIG)
+	$(BIN)/bizops-sage50 batches $(DEMO_CONFIG)
+	@echo "== Is the sample site ready?"
+	$(BIN)/bizops-sage50 doctor $(DEMO_SITE)
 	@echo
-	@echo "Batches written under demo-outbox/ (each has review.xlsx to check before loading, and a manifest.json;"
-	@echo "\`bizops-sage50 review BATCH --config samples/bizops-sage50.toml --outbox demo-outbox\` shows its summary):"
-	@find demo-outbox -type f ! -name manifest.json | sort
+	@echo "Batches written under demo-outbox/ (each has review.xlsx to check before loading, and a manifest.json):"
+	@find demo-outbox -type f ! -name manifest.json ! -name '.*' | sort
+	@echo
+	@echo "Try next; each command works as printed, from this folder:"
+	@echo "  $(BIN)/bizops-sage50 review $$(ls demo-outbox/to-sage50 | grep -- '-invoices$$' | head -1) $(DEMO)"
+	@echo "  cp samples/bizops/customers.csv demo-inbox/ && $(BIN)/bizops-sage50 watch --once $(DEMO_SITE)"
+	@echo "  $(BIN)/bizops-sage50 history $(DEMO_CONFIG)"
+	@echo "  $(BIN)/bizops-sage50 doctor $(DEMO_SITE)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -59,4 +69,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix converter tests
 
 clean:
-	rm -rf $(VENV) demo-outbox samples/.bizops-sage50 .pytest_cache
+	rm -rf $(VENV) demo-outbox demo-inbox samples/.bizops-sage50 .pytest_cache

@@ -28,12 +28,13 @@ from .cli_common import (
     fail,
     out,
 )
+from .cli_doctor import doctor
 from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
 from .pipeline import ConversionResult, convert_file
-from .project import forget_batch, history, init_project, status_report
+from .project import forget_batch, history, init_project, next_steps, status_report
 from .settings import load_settings
 
 
@@ -52,7 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
-for _command in (review, approve, reject, batches):
+for _command in (review, approve, reject, batches, doctor):
     app.command()(_command)
 
 
@@ -76,7 +77,13 @@ _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
     table = Table(title=title, title_justify="left")
-    numbers = ("Rows in", "Out", "Rejected", "Skipped")
+    table.caption_justify = "left"
+    table.caption = (
+        "Rows out: rows written to the import file(s) (a transaction has one per line, tax and freight "
+        "included; a chart of accounts: the accounts recorded). Skipped: rows not sent (drafts, "
+        "documents already sent, unchanged records, vendor bills and quotes)."
+    )
+    numbers = ("Rows in", "Rows out", "Rejected", "Skipped")
     for col in ("Input", "From → to", "Entity", *numbers, "Status", "Batch"):
         table.add_column(col, justify="right" if col in numbers else "left")
     for r in results:
@@ -122,6 +129,15 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             more = len(shown) - max_issues
             where = "manifest.json of the batch" if r.batch else "--json output"
             out.print(f"  … and {more} more; all are listed in the {where}.")
+
+
+def _convert_title(results: list[ConversionResult], box: Path) -> str:
+    """The table's title: "Converted into …" only when a batch was written there."""
+    if any(r.batch for r in results):
+        return f"Converted into {box}"
+    if not any(r.ok for r in results):
+        return "Nothing converted: every file failed (see below)" if len(results) > 1 else "Nothing converted"
+    return f"Nothing new written to {box}"
 
 
 def _exit_code(results: list[ConversionResult]) -> int:
@@ -174,7 +190,7 @@ def convert(
     if json_out:
         print(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
     else:
-        _render(results, title=f"Converted into {box}")
+        _render(results, title=_convert_title(results, box))
     raise typer.Exit(_exit_code(results))
 
 
@@ -313,3 +329,6 @@ def init(
         fail(exc)
     for path in created:
         out.print(f"created {path}", markup=False)
+    out.print("\nNext steps:")
+    for step in next_steps(folder):
+        out.print(step, markup=False)

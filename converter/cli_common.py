@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from .errors import ConverterError, UsageError
+from .errors import ConverterError, InvalidConfig, ReadError, UsageError
 from .layouts import ENTITIES, RECOGNISED_ONLY
+from .reading import normalise_encoding
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -28,13 +29,33 @@ class DateOrder(StrEnum):
     ymd = "ymd"
 
 
-Files = Annotated[list[Path], typer.Argument(help="Export files (CSV or XLSX).", show_default=False)]
+# A missing file, or a folder given as a file, is a usage error (exit 2) before anything is read.
+Files = Annotated[
+    list[Path],
+    typer.Argument(help="Export files (CSV or XLSX).", show_default=False, exists=True, dir_okay=False),
+]
+
+
+def _check_encoding(value: str | None) -> str | None:
+    """A bad --encoding is a usage error (exit 2), like a bad --date-order."""
+    if value is None or value == "auto":
+        return value
+    try:
+        return normalise_encoding(value)
+    except ReadError as exc:
+        raise typer.BadParameter(str(exc).replace("Unknown encoding", "unknown encoding")) from None
+
+
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Config file (default: ./bizops-sage50.toml).")
 ]
 EncodingOpt = Annotated[
     str | None,
-    typer.Option("--encoding", help="utf-8, utf-8-sig, utf-16, cp1252 or latin-1 (default: detect)."),
+    typer.Option(
+        "--encoding",
+        help="utf-8, utf-8-sig, utf-16, cp1252 or latin-1 (default: detect).",
+        callback=_check_encoding,
+    ),
 ]
 DateOrderOpt = Annotated[
     DateOrder | None,
@@ -53,7 +74,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON 
 
 def fail(exc: ConverterError) -> None:
     err.print(f"Error: {exc}", markup=False)
-    raise typer.Exit(2 if isinstance(exc, UsageError) else 1)
+    raise typer.Exit(2 if isinstance(exc, UsageError | InvalidConfig) else 1)
 
 
 def check_entity(entity: str | None) -> None:

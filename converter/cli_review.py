@@ -132,9 +132,13 @@ def batches(
     if not rows:
         out.print("No batches yet." if not state else f"No batches {state}.")
         return
-    table = Table(title="Batches", title_justify="left")
-    for col in ("Batch", "State", "Direction", "Source", "Records", "Created", "Decided by", "Folder"):
-        table.add_column(col, justify="right" if col == "Records" else "left", overflow="fold")
+    table = Table(title="Batches", title_justify="left", caption_justify="left")
+    table.caption = (
+        "Records sent: the records the batch sends (one per document for transactions; credit limits "
+        "included). `convert`'s Rows out counts the rows of the import file."
+    )
+    for col in ("Batch", "State", "Direction", "Source", "Records sent", "Created", "Decided by", "Folder"):
+        table.add_column(col, justify="right" if col == "Records sent" else "left", overflow="fold")
     colours = {"awaiting approval": "yellow", "approved": "green", "rejected": "red", "forgotten": "dim"}
     for r in rows:
         decided = f"{r['reviewed_by']} {r['reviewed_at'][:16]}" if r["reviewed_by"] else ""

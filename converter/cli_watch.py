@@ -11,6 +11,7 @@ import typer
 from rich.logging import RichHandler
 
 from .cli_common import ConfigOpt, err, fail
+from .config_reload import SettingsReloader
 from .errors import ConverterError
 from .settings import load_settings
 from .watch import Watcher
@@ -61,6 +62,7 @@ def watch(
         outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),
         settings=settings,
         poll=poll,
+        reload_settings=SettingsReloader(settings),
     )
     try:
         watcher.acquire()

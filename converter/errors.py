@@ -20,6 +20,11 @@ class ConfigError(ConverterError):
     """The config file is unreadable or lacks a setting; the message names the config key."""
 
 
+class InvalidConfig(ConfigError):
+    """The config file cannot be used as it is (missing, not TOML, an unknown key, a wrong type):
+    a usage error (exit 2), raised before any work starts; the message lists every problem."""
+
+
 class TemplateError(ConverterError):
     """A layout or mapping template is invalid; the message gives the JSON path."""
 

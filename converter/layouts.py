@@ -51,11 +51,13 @@ RECOGNISED_ONLY = (
 
 
 def templates_root() -> Path:
-    """The ``templates/`` folder: ``$BIZOPS_SAGE50_TEMPLATES`` or the one beside the package."""
+    """The ``templates/`` folder: ``$BIZOPS_SAGE50_TEMPLATES``, else the one an installed package
+    carries (``converter/templates``), else the source tree's, beside the package."""
     env = os.environ.get("BIZOPS_SAGE50_TEMPLATES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(__file__).resolve().parent / "templates"  # inside the package when installed
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "templates"
 
 
 def normalise_header(text: str) -> str:

@@ -19,7 +19,8 @@ import pandas as pd
 from .batches import Batch
 from .catalog import Catalog
 from .credit_limits import write_credit_limits
-from .detection import Detection, detect
+from .detection import Detection
+from .direction import detect_for_target
 from .documents import split_tail
 from .errors import (
     ConfigError,
@@ -219,9 +220,7 @@ def _convert(
     if ledger is not None:
         ledger.reconcile()  # settle what a crash left half-recorded
     table = open_table(path, encoding=encoding or settings.get("reading.encoding"), limits=settings.limits)
-    det = detect(
-        table, entity=entity, source_system=OTHER[to] if to else None, site_columns=site_columns(settings)
-    )
+    det = detect_for_target(table, to=to, entity=entity, site_columns=site_columns(settings))
     result.source_system, result.entity = det.system, det.entity
     if det.entity == "chart":
         _record_chart(path, table, det, result, settings=settings, date_order=order, write=write)
@@ -289,9 +288,10 @@ def _convert(
     confirmed, drifted = 0, []
 
     def confirm_block(frame: pd.DataFrame) -> None:
-        """What this export shows was loaded is confirmed block by block, so no block is kept."""
+        """What this export shows was loaded is confirmed block by block, so no block is kept. An
+        initial load confirms nothing and reports no drift: its export predates anything sent."""
         nonlocal confirmed, drifted
-        n, d = confirm(ledger, det, [frame])
+        n, d = confirm(ledger if not initial_load else None, det, [frame])
         confirmed, drifted = confirmed + n, drifted + d
 
     gate = bool(settings.get("review.require_approval", False))

@@ -7,66 +7,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from .config_schema import config_text
 from .errors import UsageError
 from .ledger import Ledger
 from .settings import CONFIG_NAME, Settings
 
-CONFIG_TEXT = """\
-# bizops-sage50 settings. Every key is optional; the values shown are the defaults, or examples
-# (commented out) where Sage needs a value that only your company knows.
-
-[paths]
-inbox = "inbox"                   # relative paths are relative to this file
-outbox = "outbox"
-
-[reading]
-date_order = "mdy"                # mdy | dmy | ymd: how your Sage 50 PC writes dates
-encoding = "auto"                 # or utf-8, utf-8-sig, utf-16, cp1252, latin-1
-chunk_rows = 50000                # rows held in memory at a time
-
-[ownership]                       # the system of record of each table
-customers = "bizops"
-products = "bizops"
-vendors = "sage50"
-transactions = "bizops"           # where transactions are created (per type: invoices = "sage50")
-
-[credit_limits]                   # a change above either threshold is held for review
-hold_above_percent = 50
-hold_above_amount = 10000
-
-[checks]
-unknown_references = "error"      # or "warning"
-
-[status]
-unconfirmed_days = 7              # `status` flags records Sage has not confirmed after this long
-
-[limits]                          # a file past a limit is refused, with the row and column named
-max_file_mb = 1024                # size of one input file
-max_rows = 5000000                # data rows in one file
-max_cell_chars = 32767            # characters in one cell (Excel's own limit)
-max_columns = 1000                # cells in one row
-max_xlsx_unpacked_mb = 500        # an XLSX's unpacked size, checked before unpacking (zip bombs)
-
-[sage50]
-# ar_account = "11000"            # Accounts Receivable Account on sales documents
-# ap_account = "20000"            # Accounts Payable Account on purchases
-# cash_account = "10200"          # default Cash Account for receipts
-# freight_account = "40600"       # G/L account of freight lines
-# default_sales_account = "40000" # when neither line nor product names one
-# default_purchase_account = "12000"
-# damaged_returns_item = "DAMAGED" # non-inventory item for Damaged credit-memo lines
-# discount_account = "49000"      # receipts that take an early-payment discount
-# prepayment_account = "11000"    # prepayment receipts (default: ar_account, as Sage posts them)
-# default_due_days = 30
-
-[sage50.item_tax_types]           # your company's Item Tax Type numbers
-taxable = "1"
-exempt = "2"
-
-# [sage50.sales_tax.GA]           # one table per BizOps SalesTaxCode
-# agency = "GA-DOR"               # Sales Tax Agency ID
-# account = "23100"               # its liability G/L account
-"""
+CONFIG_TEXT = config_text()  # generated from the schema: every setting, its default and meaning
 
 
 def init_project(folder: Path, *, force: bool = False) -> list[str]:
@@ -84,6 +30,23 @@ def init_project(folder: Path, *, force: bool = False) -> list[str]:
             path.mkdir()
             created.append(str(path))
     return created
+
+
+def next_steps(folder: Path) -> list[str]:
+    """What to do after ``init``: the keys to fill in, the lists to export from Sage, then ``doctor``."""
+    config = folder / CONFIG_NAME
+    needed = ", ".join(
+        f"{k} = ..." for k in ("ar_account", "ap_account", "cash_account", "damaged_returns_item")
+    )
+    return [
+        f"1. Edit {config}: under [sage50] fill in {needed} (the other accounts are optional), one "
+        "[sage50.sales_tax.CODE] table per BizOps SalesTaxCode, and [ownership] if your owners differ.",
+        "2. Export from Sage 50 and drop into the inbox (or run `bizops-sage50 convert FILE…`): the Chart of "
+        "Accounts (CHART.CSV), then the Customer, Vendor and Inventory Item lists (CUSTOMER.CSV, VENDOR.CSV, "
+        "ITEM.CSV). For the first copy of a table, pass --initial-load.",
+        f"3. Run `bizops-sage50 doctor{'' if folder == Path('.') else f' --config {config}'}`: it checks the "
+        "config, the folders, and every account against Sage's chart, and says what is left to do.",
+    ]
 
 
 def status_report(settings: Settings) -> dict[str, Any]:

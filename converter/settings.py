@@ -13,43 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .config_schema import defaults, problems
+from .errors import ConfigError, InvalidConfig
 from .limits import Limits
 
 CONFIG_NAME = "bizops-sage50.toml"
 
-# Documented defaults (README "Configuration"). Keep in step with the README.
-DEFAULTS: dict[str, Any] = {
-    "paths": {"inbox": "inbox", "outbox": "outbox"},
-    "reading": {
-        "date_order": "mdy",  # Sage exports follow the exporting PC's regional settings.
-        "encoding": "auto",  # auto, utf-8, utf-8-sig, utf-16, cp1252
-        "chunk_rows": 50_000,
-    },
-    "sage50": {
-        # Sage's default item tax types: 1 = taxable ("Regular"), 2 = exempt.
-        "item_tax_types": {"taxable": "1", "exempt": "2"},
-    },
-    "maps": {},  # maps.<direction>.<entity> = "path/to/site-copy.json"
-    # The system of record of each table; transactions are created in one system (a per-entity
-    # key such as invoices = "sage50" overrides `transactions`).
-    "ownership": {"customers": "bizops", "products": "bizops", "vendors": "sage50", "transactions": "bizops"},
-    # A credit-limit change above either threshold is held for review instead of sent.
-    "credit_limits": {"hold_above_percent": 50, "hold_above_amount": 10_000},
-    "checks": {"unknown_references": "error"},
-    "status": {"unconfirmed_days": 7},
-    # Resource limits: a file past one is refused with a message naming the key (see ``limits``).
-    "limits": {
-        "max_file_mb": 1024,
-        "max_rows": 5_000_000,
-        "max_cell_chars": 32_767,  # Excel's own limit for one cell
-        "max_columns": 1_000,
-        "max_xlsx_unpacked_mb": 500,  # a workbook that would unpack larger is a zip bomb
-    },
-    # Every batch gets review.xlsx; with require_approval, batches wait in outbox/pending/ until
-    # `bizops-sage50 approve` moves them to outbox/ready/. max_rows caps the records shown.
-    "review": {"require_approval": False, "max_rows": 1_000},
-}
+# Every setting, its type, default and meaning are defined once, in ``config_schema.SCHEMA``.
+DEFAULTS: dict[str, Any] = defaults()
 
 DATE_ORDERS = ("mdy", "dmy", "ymd")
 
@@ -122,33 +93,35 @@ def load_settings(
         path = candidate if candidate.is_file() else None
     data = copy.deepcopy(DEFAULTS)
     if path is not None:
-        if not path.is_file():
-            raise ConfigError(f"Config file {path} does not exist. Check the --config path.")
-        try:
-            with path.open("rb") as fh:
-                data = _merge(data, tomllib.load(fh))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix that line.") from exc
-        except UnicodeDecodeError as exc:
-            raise ConfigError(
-                f"Config file {path} is not UTF-8 text ({exc.reason}). Save it as UTF-8."
-            ) from exc
+        data = _merge(data, _read(path))
         path = path.resolve()
     if overrides:
         data = _merge(data, overrides)
-    settings = Settings(data=data, path=path, cwd=(cwd or Path.cwd()).resolve())
-    order = settings.date_order
-    if order not in DATE_ORDERS:
-        raise ConfigError(f"`reading.date_order` is {order!r}; use one of {', '.join(DATE_ORDERS)}.")
-    for key, owner in (settings.get("ownership") or {}).items():
-        if owner not in ("bizops", "sage50"):
-            raise ConfigError(f'`ownership.{key}` is {owner!r}; use "bizops" or "sage50".')
-    if settings.get("checks.unknown_references") not in ("error", "warning"):
-        raise ConfigError('`checks.unknown_references` must be "error" or "warning".')
-    chunk = settings.get("reading.chunk_rows")
-    if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
-        raise ConfigError(
-            f"`reading.chunk_rows` is {chunk!r}; it must be a whole number of rows, such as 50000."
+    found = problems(data)
+    if found:
+        where = f"The config file {path}" if path else "The settings"
+        fix = "Fix it" if len(found) == 1 else "Fix them"
+        raise InvalidConfig(
+            f"{where} {'has a problem' if len(found) == 1 else f'has {len(found)} problems'}:\n"
+            + "\n".join(f"  - {p}" for p in found)
+            + f"\n{fix}, then run the command again (`bizops-sage50 doctor` checks the whole site)."
         )
-    settings.limits  # noqa: B018 - a bad [limits] value stops here, before any file is read
-    return settings
+    return Settings(data=data, path=path, cwd=(cwd or Path.cwd()).resolve())
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """The config file as TOML; a missing or unreadable file is an ``InvalidConfig`` naming it."""
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise InvalidConfig(
+            f"Config file {path} {what}. Check the --config path, or run `bizops-sage50 init`."
+        )
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidConfig(f"Config file {path} is not valid TOML: {exc}. Fix that line.") from exc
+    except UnicodeDecodeError as exc:
+        raise InvalidConfig(
+            f"Config file {path} is not UTF-8 text ({exc.reason}). Save it as UTF-8."
+        ) from exc

@@ -200,8 +200,10 @@ class Watcher:
         settle: float = 2.0,
         check: float = 1.0,
         convert: Callable[..., ConversionResult] = convert_file,
+        reload_settings: Callable[[], Settings] | None = None,
     ) -> None:
         self.inbox, self.outbox, self.settings = inbox, outbox, settings
+        self.reload_settings = reload_settings  # e.g. config_reload.SettingsReloader: edits apply live
         self.network = network_filesystem(inbox)
         self.poll = poll if poll is not None else (5.0 if self.network else None)
         self.rescan, self.settle, self.check = rescan, settle, check
@@ -288,6 +290,8 @@ class Watcher:
     def ready_files(self, now: float | None = None) -> list[Path]:
         """Complete files waiting in the inbox, masters first."""
         now = time.time() if now is None else now
+        if self.reload_settings is not None:
+            self.settings = self.reload_settings()
         ready = []
         present = set()
         self._next_due = self.check

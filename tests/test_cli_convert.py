@@ -66,7 +66,8 @@ def test_to_the_wrong_side_is_a_clear_failure(fixtures, tmp_path):
     )
     assert res.exit_code == 1
     [result] = json.loads(res.stdout)
-    assert result["status"] == "failed" and result["issues"][0]["code"] == "unknown-layout"
+    assert result["status"] == "failed" and result["issues"][0]["code"] == "usage"
+    assert "already a BizOps file" in result["issues"][0]["message"]
 
 
 def test_usage_errors_exit_2(fixtures, tmp_path):
@@ -86,7 +87,7 @@ def test_config_file_is_used_and_a_bad_one_is_reported(fixtures, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[paths\n")
     res = runner.invoke(cli.app, ["convert", str(fixtures / "bom.csv"), "--config", str(bad)])
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a config that cannot be used is a usage error
     assert "Error:" in res.stderr and "not valid TOML" in res.stderr
 
 

@@ -126,13 +126,13 @@ def test_status_settles_batches_left_pending(tmp_path):
     ledger.close()
 
 
-def test_status_with_a_broken_config_exits_1(tmp_path):
+def test_status_with_a_broken_config_exits_2(tmp_path):
     (tmp_path / "bizops-sage50.toml").write_text("[status\n", encoding="utf-8")
     res = runner.invoke(cli.app, ["status"])
-    assert res.exit_code == 1
+    assert res.exit_code == 2
     assert "Error:" in res.stderr and "bizops-sage50.toml" in res.stderr
 
 
-def test_status_with_a_missing_config_file_exits_1(tmp_path):
+def test_status_with_a_missing_config_file_exits_2(tmp_path):
     res = runner.invoke(cli.app, ["status", "--config", str(tmp_path / "nope.toml")])
-    assert res.exit_code == 1 and "--config" in res.stderr
+    assert res.exit_code == 2 and "--config" in res.stderr

@@ -169,7 +169,7 @@ def test_log_file_has_one_line_per_file(site, tmp_path):
 def test_missing_config_is_a_clear_error(site, tmp_path):
     site["config"] = tmp_path / "nope.toml"
     res = watch(site)
-    assert res.exit_code == 1
+    assert res.exit_code == 2  # a config problem is a usage error
     assert "nope.toml does not exist" in res.output
 
 

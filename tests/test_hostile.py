@@ -471,7 +471,7 @@ def test_dot_dot_segments_on_the_command_line(tmp_path):
 
 def test_a_path_that_goes_nowhere_is_a_clear_failure(tmp_path):
     res = cli("convert", "inbox/../../nowhere/x.csv", "--outbox", "outbox")
-    assert res.exit_code == 1 and "x.csv" in res.output
+    assert res.exit_code == 2 and "x.csv" in res.output  # a missing file is a usage error
 
 
 NOT_UTF8 = os.fsdecode(b"cust\xff\xfe.csv")  # a Linux name whose bytes are not UTF-8

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from converter.errors import InvalidConfig
 from converter.layouts import load_layout
 from converter.pipeline import convert_file
 from converter.settings import load_settings
@@ -241,10 +242,8 @@ def test_custom_field_labels_are_kept(samples, outbox):
 def test_missing_config_table_names_the_key(tmp_path, outbox):
     cfg = tmp_path / "site.toml"
     cfg.write_text("[sage50]\nitem_tax_types = 'oops'\n")
-    p = tmp_path / "products.csv"
-    p.write_text("SKU,Title,ItemType,Taxable\nA1,Thing,Service,TRUE\n", encoding="utf-8")
-    result = convert(p, outbox, settings=load_settings(cfg))
-    assert result.status == "failed" and "sage50.item_tax_types" in result.issues[0].message
+    with pytest.raises(InvalidConfig, match=r"`sage50\.item_tax_types` is \"oops\"; it must be a table"):
+        load_settings(cfg)  # stopped when the config is read, before any file
     assert not batches(outbox)
 
 
