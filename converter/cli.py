@@ -83,7 +83,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "rejected-rows": "yellow",
             "recorded": "green",
             "already-processed": "green",
-            "refused": "red",
+            "reference-only": "cyan",
             "failed": "red",
         }[r.status]
         table.add_row(
@@ -98,6 +98,8 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         )
     out.print(table)
     for r in results:
+        for note in (i for i in r.issues if i.code == "reference-only"):
+            out.print(f"{Path(r.input).name}: {note.message}", markup=False)
         shown = [i for i in r.issues if i.severity != "info"] or []
         if not shown:
             continue

@@ -27,7 +27,6 @@ from .errors import (
     ConverterError,
     DetectionError,
     LimitError,
-    OwnershipError,
     ReadError,
     TemplateError,
     UsageError,
@@ -38,11 +37,12 @@ from .ledger import Ledger
 from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
 from .reading import TableFile, open_table
+from .reference import read_for_reference
 from .results import ConversionResult, file_sha256
 from .results import manifest as build_manifest
 from .review import WORKBOOK, batch_summary
 from .settings import Settings
-from .sync import confirm, ownership_mode, refuse, remember, report_confirmations
+from .sync import confirm, ownership_mode, remember, report_confirmations
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
 from .workbook import ReviewRecorder
@@ -58,7 +58,6 @@ _ERROR_CODES = {
     TemplateError: "bad-template",
     ConfigError: "missing-setting",
     ControlTotalsError: "control-totals",
-    OwnershipError: "refused",
     UsageError: "usage",
 }
 
@@ -176,11 +175,7 @@ def convert_file(
         if isinstance(exc, OSError) and not isinstance(exc, ConverterError):
             text += " Check the file and folder permissions."
         result.issues.append(Issue(None, None, code, text, "error"))
-        result.status, result.outputs, result.batch = (
-            ("refused" if isinstance(exc, OwnershipError) else "failed"),
-            [],
-            None,
-        )
+        result.status, result.outputs, result.batch = "failed", [], None
     except Exception as exc:
         text = (
             f"{path.name}: the converter failed unexpectedly ({type(exc).__name__}: {exc}). Nothing was written; "
@@ -245,8 +240,8 @@ def _convert(
             )
             return
     mode = ownership_mode(det, settings, initial_load=initial_load)
-    if mode == "refuse":
-        refuse(
+    if mode == "refuse":  # the non-owner's export: read for reference, not converted
+        read_for_reference(
             path,
             table,
             det,
@@ -255,7 +250,9 @@ def _convert(
             settings=settings,
             date_order=order,
             template_key=template_key,
+            write=write,
         )
+        return
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = output_fields(template, target)

@@ -11,7 +11,7 @@ from typing import Any
 from . import __version__
 from .issues import Issue, count_by_severity
 
-OK_STATUSES = ("converted", "empty", "recorded", "already-processed")
+OK_STATUSES = ("converted", "empty", "recorded", "already-processed", "reference-only")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class ConversionResult:
     outputs: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     batch: str | None = None
-    status: str = "converted"  # converted | rejected-rows | empty | recorded | failed
+    status: str = "converted"  # converted | rejected-rows | empty | recorded | reference-only | failed
     template: dict[str, str] | None = None
     sha256: str | None = None
     controls: dict[str, Any] | None = None

@@ -426,7 +426,7 @@ class Watcher:
         return result
 
     def _archive(self, claimed: Path, result: ConversionResult) -> None:
-        good = result.status in ("converted", "rejected-rows", "empty", "recorded", "already-processed")
+        good = result.ok or result.status == "rejected-rows"  # read for reference counts as processed
         if good:
             folder = checked_folder(self.inbox, "processed", dt.date.today().isoformat())
             dest = unique_path(folder, claimed.name)

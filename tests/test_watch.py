@@ -426,7 +426,7 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     files = {
         "good-1.csv": customers_csv(["G-1", "G-2"]).encode(),
         "broken.csv": (FIXTURES / "not-a-csv.bin").read_bytes(),
-        "vendors.csv": (SAMPLES / "bizops" / "vendors.csv").read_bytes(),  # Sage 50 owns vendors: refused
+        "vendors.csv": (SAMPLES / "bizops" / "vendors.csv").read_bytes(),  # Sage 50 owns vendors: reference
         "boom.csv": customers_csv(["B-1"]).encode(),
         "two-problems.csv": customers_csv(["T-1"]).encode(),
         "good-2.csv": customers_csv(["G-3"]).encode(),
@@ -436,17 +436,18 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     with Running(w) as run:
         wait_for(lambda: len(archived(today(inbox))) + len(archived(inbox / "failed")) == 6, 15, "all six")
         assert run.alive  # one file's crash never stops the watcher
-    assert archived(today(inbox)) == ["good-1.csv", "good-2.csv"]
-    assert archived(inbox / "failed") == ["boom.csv", "broken.csv", "two-problems.csv", "vendors.csv"]
+    # The vendors list from the non-owner is read for reference: processed, not failed.
+    assert archived(today(inbox)) == ["good-1.csv", "good-2.csv", "vendors.csv"]
+    assert archived(inbox / "failed") == ["boom.csv", "broken.csv", "two-problems.csv"]
+    assert result_json(today(inbox), "vendors.csv")["status"] == "reference-only"
     for name, data in files.items():  # nothing changed, nothing deleted
-        folder = today(inbox) if name.startswith("good") else inbox / "failed"
+        folder = today(inbox) if name.startswith(("good", "vendors")) else inbox / "failed"
         assert (folder / name).read_bytes() == data
     errors = {
         n: (inbox / "failed" / f"{n}.error.txt").read_text(encoding="utf-8")
         for n in archived(inbox / "failed")
     }
     assert errors["broken.csv"].startswith("broken.csv could not be converted (failed).")
-    assert "`ownership.vendors`" in errors["vendors.csv"] and "(refused)" in errors["vendors.csv"]
     assert "RuntimeError: disk on fire" in errors["boom.csv"]
     assert '- row 3, column "Zip": Zip 0213 is not a US ZIP code.' in errors["two-problems.csv"]
     assert '- row 5, column "Name": Name is required.' in errors["two-problems.csv"]
@@ -454,7 +455,7 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     assert all("drop the corrected file into the inbox again" in text for text in errors.values())
     assert not any((inbox / "failed" / f"{n}.result.json").exists() for n in errors)
     assert sorted(sent_ids(outbox)) == ["G-1", "G-2", "G-3"]
-    assert (w.stats.processed, w.stats.failed) == (2, 4)
+    assert (w.stats.processed, w.stats.failed) == (3, 3)
 
 
 def test_one_log_line_per_file(make, inbox, caplog):
@@ -496,9 +497,9 @@ def test_retrying_a_failed_file_keeps_the_earlier_error_report(make, inbox):
     first_report = (inbox / "failed" / "bad.csv.error.txt").read_text(encoding="utf-8")
     # The user takes the file back to fix it, as error.txt says, and drops the "fixed" one in again.
     (inbox / "failed" / "bad.csv").unlink()
-    drop(inbox, "bad.csv", (SAMPLES / "bizops" / "vendors.csv").read_bytes())
+    drop(inbox, "bad.csv", b"Colour,Size\nred,large\n")
     [second] = w.run_once()
-    assert rcc(second.issues) == {(None, None, "refused")}
+    assert rcc(second.issues) == {(None, None, "unknown-layout")}
     reports = [p.read_text(encoding="utf-8") for p in (inbox / "failed").glob("*.error.txt")]
     assert first_report in reports
     assert len(reports) == 2
