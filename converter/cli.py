@@ -28,6 +28,7 @@ from .cli_common import (
     fail,
     out,
 )
+from .cli_retry import retry
 from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
@@ -52,7 +53,7 @@ app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
-for _command in (review, approve, reject, batches):
+for _command in (review, approve, reject, batches, retry):
     app.command()(_command)
 
 
@@ -178,6 +179,10 @@ def validate(
     config: ConfigOpt = None,
     encoding: EncodingOpt = None,
     date_order: DateOrderOpt = None,
+    initial_load: Annotated[
+        bool,
+        typer.Option("--initial-load", help="Check as a first copy: the non-owner's export as if converted."),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Check export files without writing anything: every problem, with row and column."""
@@ -194,6 +199,7 @@ def validate(
         entity=entity,
         encoding=encoding,
         date_order=date_order.value if date_order else None,
+        initial_load=initial_load,
         write=False,
     )
     if json_out:
@@ -246,7 +252,7 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
 
 @app.command("history")
 def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
-    """Every input file processed: when, outcome, batch."""
+    """Every run: when, file, outcome, whether an initial load, batch, and why when it did not convert."""
     check_entity(entity)
     try:
         rows = history(load_settings(config), entity=entity)
@@ -255,17 +261,20 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    t = Table(title="Files processed", title_justify="left")
-    for col in ("When", "File", "Entity", "Direction", "Outcome", "Batch"):
-        t.add_column(col)
+    t = Table(title="Runs: every file taken, failed and retried ones included", title_justify="left")
+    for col in ("When", "File", "Entity", "Direction", "Outcome", "Initial load", "Batch"):
+        t.add_column(col, no_wrap=col in ("When", "Batch"))
+    t.add_column("Reason", overflow="fold", ratio=1)
     for r in rows:
         t.add_row(
-            r["processed_at"][:19],
-            r["file"],
+            escape(r["processed_at"][:19].replace("T", " ")),
+            escape(r["file"]),
             r["entity"] or "",
             r["direction"] or "",
             r["outcome"],
-            r["batch"] or "-",
+            "yes" if r["initial_load"] else "",
+            escape(r["batch"] or "-"),
+            escape(r["reason"] or ""),
         )
     out.print(t)
 

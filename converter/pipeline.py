@@ -10,6 +10,7 @@ the data become issues; rejected rows go to ``rejects.csv``; a problem that stop
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ from .reference import read_for_reference
 from .results import ConversionResult, file_sha256
 from .results import manifest as build_manifest
 from .review import WORKBOOK, batch_summary
+from .runs import record_result
 from .settings import Settings
 from .sync import confirm, ownership_mode, remember, report_confirmations
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
@@ -151,7 +153,7 @@ def convert_file(
     ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
     """
-    result = ConversionResult(input=str(path))
+    result = ConversionResult(input=str(path), initial_load=initial_load)
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
         _convert(
@@ -183,7 +185,25 @@ def convert_file(
         )
         result.issues.append(Issue(None, None, "internal-error", text, "error"))
         result.status, result.outputs, result.batch = "failed", [], None
+    if write:
+        record_run(settings, result)
     return result
+
+
+def record_run(settings: Settings, result: ConversionResult) -> None:
+    """Every run goes into the history (``bizops-sage50 history``), failed ones included."""
+    try:
+        record_result(Ledger.for_settings(settings), result)
+    except (sqlite3.Error, OSError) as exc:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "history-not-recorded",
+                f"This run could not be added to the history ({exc}); the conversion itself is unaffected.",
+                "warning",
+            )
+        )
 
 
 def _convert(

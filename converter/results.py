@@ -35,6 +35,7 @@ class ConversionResult:
     controls: dict[str, Any] | None = None
     counts: dict[str, int] | None = None  # masters: created, updated, unchanged
     credit_limits: dict[str, int] | None = None
+    initial_load: bool = False  # let the non-owner's export through (the first copy of a table)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +59,7 @@ class ConversionResult:
             "controls": self.controls,
             "counts": self.counts,
             "credit_limits": self.credit_limits,
+            "initial_load": self.initial_load,
             "issues": [i.as_dict() for i in self.issues],
         }
 

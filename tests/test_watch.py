@@ -33,6 +33,7 @@ from converter import watch
 from converter.issues import Issue
 from converter.ledger import Ledger
 from converter.pipeline import ConversionResult, convert_file
+from converter.project import history
 from converter.settings import load_settings
 from converter.watch import LOCK_NAME, Watcher, WatcherBusy, ignored, network_filesystem
 from tests.conftest import SAGE50_ACCOUNTS, customers_csv, drop, rcc
@@ -263,11 +264,18 @@ class TestReadyFiles:
         assert w.ready_files(now=t + 1.0) == []
         assert w.ready_files(now=t + 2.0) == [path]
 
-    def test_empty_file_never_ready(self, make):
+    def test_an_empty_file_is_ready_once_it_stays_empty_past_the_wait(self, make):
         w = make(settle=2.0, check=1.0)
-        drop(w.inbox, "empty.csv", b"", age=10)
+        path = drop(w.inbox, "empty.csv", b"", age=10)
         t = time.time()
-        assert [w.ready_files(now=t + i) for i in range(4)] == [[], [], [], []]
+        assert [w.ready_files(now=t + i) for i in range(2)] == [[], [path]]
+
+    def test_a_fresh_empty_file_is_not_ready(self, make):
+        w = make(settle=2.0, check=1.0)
+        path = drop(w.inbox, "new.csv", b"", age=None)
+        t = time.time()
+        assert w.ready_files(now=t) == [] and w.ready_files(now=t + 1.0) == []
+        assert w.ready_files(now=t + 2.5) == [path]
 
     def test_a_check_in_between_does_not_postpone_readiness(self, make):
         w = make(settle=2.0, check=1.0)
@@ -361,20 +369,32 @@ def test_a_burst_of_real_conversions_gives_one_batch_each(make, inbox, outbox, t
     )
 
 
-def test_empty_file_waits_until_it_has_content(make, inbox):
+def test_an_empty_file_goes_to_failed_after_the_wait_and_into_the_history(make, inbox, cfg):
     spy = Spy()
     w = make(convert=spy)
-    drop(inbox, "later.csv", b"", age=10)
+    drop(inbox, "empty.csv", b"", age=10)
     drop(inbox, "now.csv", customers_csv(["E-1"]))
+    results = {Path(r.input).name: r for r in w.run_once()}
+    assert spy.calls == ["now.csv"]  # the empty file is never handed to the converter
+    assert results["empty.csv"].status == "failed"
+    assert rcc(results["empty.csv"].issues) == {(None, None, "empty-file")}
+    assert archived(inbox / "failed") == ["empty.csv"] and archived(inbox) == []
+    report = (inbox / "failed" / "empty.csv.error.txt").read_text(encoding="utf-8")
+    assert "empty file" in report
+    run = {r["file"]: r for r in history(load_settings(cfg))}["empty.csv"]
+    assert run["outcome"] == "failed" and "empty file" in run["reason"]
+
+
+def test_a_file_being_written_after_starting_empty_is_still_taken_whole(make, inbox):
+    spy = Spy()
+    w = make(convert=spy)
+    path = drop(inbox, "later.csv", b"", age=None)
     with Running(w) as run:
-        wait_for(lambda: "now.csv" in archived(today(inbox)), 10, "now.csv")
-        time.sleep(w.settle + 3 * w.check)
-        assert (inbox / "later.csv").read_bytes() == b""  # still waiting, not failed
-        assert archived(inbox / "failed") == [] and list((inbox / "processing").iterdir()) == []
-        (inbox / "later.csv").write_text(customers_csv(["E-2"]), encoding="utf-8")
+        time.sleep(w.check * 0.5)
+        path.write_text(customers_csv(["E-2"]), encoding="utf-8")
         wait_for(lambda: "later.csv" in archived(today(inbox)), 10, "later.csv once written")
         assert run.alive
-    assert spy.calls == ["now.csv", "later.csv"]
+    assert spy.calls == ["later.csv"] and archived(inbox / "failed") == []
     assert result_json(today(inbox), "later.csv")["rows_in"] == 1
 
 
