@@ -44,4 +44,3 @@ class DetectionError(ConverterError):
 
 class ControlTotalsError(ConverterError):
     """A batch's control totals in and out disagree: nothing is written."""
-

@@ -70,7 +70,9 @@ def read_for_reference(
         remember(ledger, path, result, template_key, batch=None)
 
 
-def _learn(det: Detection, frames: list[pd.DataFrame], *, settings: Settings, source: str, write: bool) -> int:
+def _learn(
+    det: Detection, frames: list[pd.DataFrame], *, settings: Settings, source: str, write: bool
+) -> int:
     """The list's records into the catalog (reference checks); returns how many distinct IDs.
     A transaction export teaches its documents only (they are confirmed, not catalogued)."""
     if det.layout.kind == "transaction":
