@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
@@ -24,6 +25,7 @@ from .cli_common import (
     Files,
     JsonOpt,
     System,
+    batch_column,
     check_entity,
     fail,
     out,
@@ -35,6 +37,7 @@ from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
 from .pipeline import ConversionResult, convert_file
 from .project import forget_batch, history, init_project, status_report
+from .review import SYSTEMS
 from .settings import load_settings
 
 
@@ -73,9 +76,13 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
 
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
-    table = Table(title=title, title_justify="left")
-    for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected", "Status", "Batch"):
-        table.add_column(col, justify="right" if col in ("Rows in", "Out", "Rejected") else "left")
+    # At 80 columns the batch name (copied into commands) and the status stay whole; the rest folds.
+    table = Table(title=title, title_justify="left", box=SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for col in ("Input", "From → to", "Entity", "Rows in", "Out", "Rejected"):
+        numeric = col in ("Rows in", "Out", "Rejected")
+        table.add_column(col, justify="right" if numeric else "left", overflow="fold")
+    table.add_column("Status", no_wrap=True, min_width=max(len(r.status) for r in results))
+    batch_column(table, [r.batch for r in results])
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
@@ -261,22 +268,34 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    t = Table(title="Runs: every file taken, failed and retried ones included", title_justify="left")
-    for col in ("When", "File", "Entity", "Direction", "Outcome", "Initial load", "Batch"):
-        t.add_column(col, no_wrap=col in ("When", "Batch"))
-    t.add_column("Reason", overflow="fold", ratio=1)
-    for r in rows:
+    t = Table(
+        title="Runs: every file taken, failed and retried ones included",
+        title_justify="left",
+        box=SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("When", min_width=10)
+    t.add_column("File", overflow="fold")
+    t.add_column("Entity", overflow="fold")
+    t.add_column("Outcome", min_width=9)
+    batch_column(t, [r["batch"] for r in rows])
+    for n, r in enumerate(rows, 1):
+        outcome = r["outcome"] + (" (initial load)" if r["initial_load"] else "")
         t.add_row(
-            escape(r["processed_at"][:19].replace("T", " ")),
+            str(n),
+            escape(r["processed_at"][:16].replace("T", " ")),
             escape(r["file"]),
-            r["entity"] or "",
-            r["direction"] or "",
-            r["outcome"],
-            "yes" if r["initial_load"] else "",
+            f"{r['entity']} → {SYSTEMS[r['direction'].split('-to-')[1]]}" if r["direction"] else "",
+            outcome,
             escape(r["batch"] or "-"),
-            escape(r["reason"] or ""),
         )
     out.print(t)
+    for n, r in enumerate(rows, 1):  # below the table, so a long reason never squeezes it
+        if r["reason"]:
+            where = "" if r["reason"].startswith(r["file"]) else f"{r['file']}: "
+            out.print(f"  #{n} {where}{r['reason']}", markup=False)
 
 
 @app.command()

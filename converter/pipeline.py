@@ -440,7 +440,9 @@ def _convert(
             )
 
         def stage(name: str, final: Path) -> None:
-            for entity_name, target_name, records in staged:
+            # A batch that sends nothing (every row rejected, or credit limits only held) is still
+            # recorded, so `batches` lists it.
+            for entity_name, target_name, records in staged or [("credit_limits", "bizops", [])]:
                 ledger.stage_batch(
                     batch=name,
                     path=final,

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .batch_names import outbox_folders
 from .errors import UsageError
 from .layouts import load_layout
 from .settings import Settings
@@ -32,7 +33,6 @@ IMPORT_ORDER = (
     "(receipts), sales orders, sales (invoices and credit memos), cash receipts."
 )
 WORKBOOK = "review.xlsx"
-STAGES = ("pending", "ready", "rejected")
 
 
 def import_steps(manifest: dict[str, Any]) -> list[str]:
@@ -187,11 +187,15 @@ def find_batch(name: str, *, outbox: Path, ledger_path: str | None = None) -> Pa
         return given
     if ledger_path and (Path(ledger_path) / "manifest.json").is_file():
         return Path(ledger_path)
-    patterns = [f"to-*/{name}", *(f"{stage}/to-*/{name}" for stage in STAGES)]
-    for pattern in patterns:
-        for folder in sorted(outbox.glob(pattern)):
-            if (folder / "manifest.json").is_file():
-                return folder
+    found = [f for f in outbox_folders(outbox, name) if (f / "manifest.json").is_file()]
+    if len(found) == 1:
+        return found[0]
+    if found:  # an outbox from before names were unique across it
+        raise UsageError(
+            f"{len(found)} batches are named {name!r} in {outbox}: "
+            + ", ".join(str(f) for f in found)
+            + ". Give the folder's path of the one you mean."
+        )
     raise UsageError(
         f"No batch {name!r} in {outbox} (looked in to-*/, pending/, ready/ and rejected/). "
         "`bizops-sage50 batches` lists them; or give the batch folder's path."

@@ -94,7 +94,7 @@ def test_history_table(processed):
     assert "Runs: every file taken" in res.stdout
     assert "customers.csv" in res.stdout and "products.csv" in res.stdout
     assert results["customers.csv"].batch in res.stdout
-    assert "bizops-to-sage50" in res.stdout
+    assert "customers → Sage 50" in res.stdout
 
 
 def test_history_without_a_ledger_is_empty(tmp_path):
