@@ -318,6 +318,7 @@ def _convert(
         run = _Run(det, target, fields, batch, writer, list(det.issues))
         if write:
             run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
+            run.review.show_records = not credit_only
         try:
             carry, carry_issues = None, []
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
@@ -366,6 +367,7 @@ def _convert(
                 settings=settings,
                 full=full,
                 release_held=release_held,
+                recorder=run.review,
             )
         if credit_only:
             result.records_out = (result.credit_limits or {}).get("sent", 0)
@@ -421,6 +423,14 @@ def _convert(
             encoding=table.encoding,
             now=batch.now,
         )
+        if credit_only:  # what the batch holds for BizOps is credit limits, not customers
+            limits_layout = load_layout("bizops", "credit_limits")
+            manifest["target"] = {
+                "system": "bizops",
+                "entity": "credit_limits",
+                "file": limits_layout.file_name,
+                "fields": limits_layout.field_names,
+            }
         review = run.review
         manifest["review"] = {
             "workbook": WORKBOOK,

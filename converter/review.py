@@ -33,6 +33,8 @@ IMPORT_ORDER = (
     "(receipts), sales orders, sales (invoices and credit memos), cash receipts."
 )
 WORKBOOK = "review.xlsx"
+CREDIT_LIMITS_FILE = "credit_limits.csv"
+HELD_FILE = "held-credit-limits.csv"
 
 
 def import_steps(manifest: dict[str, Any]) -> list[str]:
@@ -55,13 +57,13 @@ def import_steps(manifest: dict[str, Any]) -> list[str]:
             IMPORT_ORDER,
         ]
     steps = []
-    if file_name in outputs:
+    if file_name in outputs and file_name != CREDIT_LIMITS_FILE:
         title = load_layout("bizops", target["entity"]).title
         steps.append(
             f"In BizOps, import {file_name} as {title}: UTF-8, dates YYYY-MM-DD, the first row holds the "
             "column names."
         )
-    if "credit_limits.csv" in outputs:
+    if CREDIT_LIMITS_FILE in outputs:
         steps.append(
             "Import credit_limits.csv into BizOps' customer credit limits: Sage 50 owns credit limits, so "
             "these replace the limits in BizOps."
@@ -128,15 +130,11 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
             agree = "agree" if a == b else "DISAGREE"
             lines.append((f"{name.capitalize()}: in / out", f"{_num(a)} / {_num(b)} ({agree})"))
         sections.append({"title": "Control totals (source in / import file out)", "lines": lines})
+    attention = _attention(counts, manifest.get("credit_limits") or {})
+    if attention:
+        sections.insert(0, {"title": "Needs attention", "lines": attention, "attention": True})
     if manifest.get("credit_limits"):
-        sections.append(
-            {
-                "title": "Credit limits (Sage 50 → BizOps)",
-                "lines": [
-                    (k.replace("_", " ").capitalize(), v) for k, v in manifest["credit_limits"].items()
-                ],
-            }
-        )
+        sections.append(_credit_limits_section(manifest["credit_limits"]))
     if review:
         shown, total = review.get("records_shown", 0), review.get("records", 0)
         text = (
@@ -145,6 +143,8 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
             else f"The records sheet shows the first {shown:,} of {total:,} records (`review.max_rows`); "
             "the import file holds them all."
         )
+        if target.get("entity") == "credit_limits":
+            text = "Each customer's credit limit, before and now, is on the Credit limits sheet."
         lines = [("Records shown", text)]
         if review.get("require_approval"):
             lines.append(("Approval", "Required: `bizops-sage50 approve BATCH` moves it to outbox/ready/."))
@@ -159,10 +159,52 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
     return {
         "batch": manifest.get("batch"),
         "state": state,
-        "sections": [{"title": s["title"], "lines": [list(line) for line in s["lines"]]} for s in sections],
+        "sections": [
+            {"title": s["title"], "lines": [list(line) for line in s["lines"]], **_flag(s)} for s in sections
+        ],
         "import_steps": steps,
         "fields": fields,
     }
+
+
+def _flag(section: dict[str, Any]) -> dict[str, bool]:
+    return {"attention": True} if section.get("attention") else {}
+
+
+def _attention(counts: dict[str, Any], limits: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What the reader must look at before loading: rows left out, credit-limit changes held."""
+    lines: list[tuple[str, Any]] = []
+    rejected, held = int(counts.get("rejected", 0)), int(limits.get("held", 0))
+    if rejected:
+        lines.append(
+            (
+                "Rows rejected",
+                f"{rejected:,} row(s) are not in the import file: see the Rejected sheet (and rejects.csv); "
+                "fix them and drop rejects.csv back in.",
+            )
+        )
+    if held:
+        lines.append(
+            (
+                "Credit-limit changes held",
+                f"{held:,} change(s) above the threshold were not sent ({HELD_FILE}); see the Credit limits "
+                "sheet, then convert the list again with --release-held once checked.",
+            )
+        )
+    return lines
+
+
+def _credit_limits_section(limits: dict[str, Any]) -> dict[str, Any]:
+    sent, held = int(limits.get("sent", 0)), int(limits.get("held", 0))
+    lines: list[tuple[str, Any]] = [(k.replace("_", " ").capitalize(), v) for k, v in limits.items()]
+    lines.append(
+        ("File for BizOps", f"{CREDIT_LIMITS_FILE} ({sent:,} customers)" if sent else "none: nothing to send")
+    )
+    if held:
+        lines.append(
+            ("Held changes", f"{HELD_FILE}: {held:,} customers, not sent (see the Credit limits sheet)")
+        )
+    return {"title": "Credit limits (Sage 50 → BizOps)", "lines": lines}
 
 
 def _num(value: Any) -> str:
