@@ -194,7 +194,7 @@ def record_run(settings: Settings, result: ConversionResult) -> None:
     """Every run goes into the history (``bizops-sage50 history``), failed ones included."""
     try:
         record_result(Ledger.for_settings(settings), result)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, ValueError) as exc:
         result.issues.append(
             Issue(
                 None,

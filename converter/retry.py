@@ -16,6 +16,7 @@ from .errors import UsageError
 from .ledger import Ledger
 from .results import file_sha256
 from .settings import Settings
+from .values import printable
 from .watch import SIDECARS, checked_folder, unique_path
 
 ERROR_SUFFIX = ".error.txt"
@@ -53,12 +54,19 @@ def retry_failed(
         if removed:
             report.unlink()
         ledger.record_run(
-            file=path.name,
+            file=path.name,  # runs.record keeps a name that is not UTF-8 printable
             outcome="retried",
             sha256=digest,
             reason=f"moved from failed/ back into the inbox as {dest.name}",
         )
-        moved.append({"file": path.name, "from": str(path), "to": str(dest), "error_report_removed": removed})
+        moved.append(  # printable: a name that is not UTF-8 must not stop the report
+            {
+                "file": printable(path.name),
+                "from": printable(str(path)),
+                "to": printable(str(dest)),
+                "error_report_removed": removed,
+            }
+        )
     return moved
 
 

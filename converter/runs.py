@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .results import ConversionResult
+from .values import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -108,7 +109,18 @@ def record(
         conn.execute(
             "INSERT INTO runs (at, file, sha256, template, entity, direction, outcome, batch, initial_load, "
             "reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (at, file, sha256, template, entity, direction, outcome, batch, int(initial_load), reason),
+            (
+                at,
+                printable(file),  # a name that is not UTF-8 is kept, its odd bytes as U+FFFD
+                sha256,
+                template,
+                entity,
+                direction,
+                outcome,
+                batch,
+                int(initial_load),
+                printable(reason) if reason else reason,
+            ),
         )
 
 

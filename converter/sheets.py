@@ -41,3 +41,27 @@ def fit_widths(ws, columns: Iterable[tuple[str, Iterable[Any]]], *, wide: int = 
         ws.column_dimensions[get_column_letter(i)].width = max(text_width(heading) + 2, min(wide, need))
         wraps.append(need > wide)
     return wraps
+
+
+def summary_lines(summary: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """The summary as (label, value, style) lines: the workbook's Summary sheet."""
+    lines: list[tuple[str, Any, str]] = [
+        (f"Review of batch {summary.get('batch') or ''}".strip(), None, "title")
+    ]
+    for section in summary["sections"]:
+        lines.append((section["title"], None, "section"))
+        lines += [
+            (label, value, "alert" if _alerting(section, label, value) else "line")
+            for label, value in section["lines"]
+        ]
+    return lines
+
+
+ALERT_LABELS = ("Rows rejected", "Held")
+
+
+def _alerting(section: dict[str, Any], label: str, value: Any) -> bool:
+    """The lines the Summary highlights: the attention section, and rejected or held counts above 0."""
+    if section.get("attention"):
+        return True
+    return str(label).startswith(ALERT_LABELS) and isinstance(value, int) and value > 0

@@ -450,7 +450,7 @@ class Watcher:
     def _record(self, result: ConversionResult) -> None:
         try:
             record_result(Ledger.for_settings(self.settings), result)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, ValueError) as exc:
             log.warning("%s: could not be added to the history (%s)", shown(Path(result.input).name), exc)
 
     def _archive(self, claimed: Path, result: ConversionResult) -> None:

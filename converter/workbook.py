@@ -30,7 +30,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .issues import Issue
 from .layouts import Layout
 from .mapping import CellNotes
-from .sheets import ALERT, WRAP, fit_widths, print_setup
+from .sheets import ALERT, WRAP, fit_widths, print_setup, summary_lines
 from .values import printable
 
 AUTHOR = "bizops-sage50"
@@ -415,27 +415,3 @@ def _write_summary(ws, summary: dict[str, Any]) -> None:
                 head.fill = cell.fill = ALERT
                 head.font = BOLD
             ws.append([head, cell])
-
-
-def summary_lines(summary: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """The summary as (label, value, style) lines: the workbook's Summary sheet."""
-    lines: list[tuple[str, Any, str]] = [
-        (f"Review of batch {summary.get('batch') or ''}".strip(), None, "title")
-    ]
-    for section in summary["sections"]:
-        lines.append((section["title"], None, "section"))
-        lines += [
-            (label, value, "alert" if _alerting(section, label, value) else "line")
-            for label, value in section["lines"]
-        ]
-    return lines
-
-
-ALERT_LABELS = ("Rows rejected", "Held")
-
-
-def _alerting(section: dict[str, Any], label: str, value: Any) -> bool:
-    """The lines the Summary highlights: the attention section, and rejected or held counts above 0."""
-    if section.get("attention"):
-        return True
-    return str(label).startswith(ALERT_LABELS) and isinstance(value, int) and value > 0
