@@ -73,7 +73,7 @@ def test_watch_initial_load_converts_the_non_owners_export_and_history_says_so(s
     assert (run["file"], run["outcome"], run["initial_load"]) == ("vendors.csv", "converted", True)
     assert run["batch"] and (site["outbox"] / "to-sage50" / run["batch"]).is_dir()
     table = cli_run(site, "history")
-    assert "Initial load" in table.stdout and "yes" in table.stdout
+    assert "converted (initial load)" in table.stdout
 
 
 def test_watch_without_initial_load_reads_it_for_reference_only(site):
