@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .batch_names import resolve_batch
 from .batches import batch_files, batch_hash
 from .errors import UsageError
 from .ledger import Ledger, now_iso
@@ -76,6 +77,8 @@ def list_batches(settings: Settings, *, state: str | None = None) -> list[dict[s
 def review_batch(settings: Settings, name: str, *, outbox: Path) -> dict[str, Any]:
     """The summary of one batch (from its manifest) and where its workbook is."""
     ledger = Ledger.for_settings(settings)
+    if not (Path(name) / "manifest.json").is_file():  # a folder's path is taken as it is
+        name = resolve_batch(name, ledger=ledger, outbox=outbox)
     row = ledger.batch(Path(name).name) if ledger.exists() else None
     folder = find_batch(name, outbox=outbox, ledger_path=row["path"] if row else None)
     manifest = read_manifest(folder)
@@ -107,6 +110,7 @@ def _awaiting(ledger: Ledger, name: str, action: str) -> dict[str, Any]:
 def approve_batch(settings: Settings, name: str, *, outbox: Path, by: str | None = None) -> dict[str, Any]:
     """Move a pending batch to ``outbox/ready/`` once its files are proven unchanged since written."""
     ledger = Ledger.for_settings(settings)
+    name = resolve_batch(name, ledger=ledger, outbox=outbox)
     row = _awaiting(ledger, name, "approve")
     folder = Path(row["path"])
     if not folder.is_dir():
@@ -138,6 +142,7 @@ def reject_batch(
     if not reason.strip():
         raise UsageError("Say why with --reason: the next person to look at the batch will need it.")
     ledger = Ledger.for_settings(settings)
+    name = resolve_batch(name, ledger=ledger, outbox=outbox)
     row = _awaiting(ledger, name, "reject")
     rejecter = by or _user()
     count = ledger.drop_batch(name)

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .batch_names import TMP_PREFIX, name_taken
 from .results import file_sha256
 
-TMP_PREFIX = ".tmp-"
+__all__ = ["TMP_PREFIX", "Batch", "batch_files", "batch_hash"]
 
 
 class Batch:
@@ -48,6 +49,7 @@ class Batch:
             self._scratch: Path | None = self.parent
             return
         self._scratch = None
+        self.outbox = outbox
         # With the approval gate a batch lands in outbox/pending/to-<system>/ until approved.
         self.parent = (outbox / stage if stage else outbox) / f"to-{target_system}"
         self.parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,7 @@ class Batch:
         for n in range(1, 1000):
             name = base if n == 1 else f"{base}-{n}"
             final = self.parent / name
-            if final.exists():
+            if final.exists() or name_taken(self.outbox, name):  # unique across the whole outbox
                 continue
             if finish is not None:
                 finish(name)

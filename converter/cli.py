@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
@@ -24,17 +25,20 @@ from .cli_common import (
     Files,
     JsonOpt,
     System,
+    batch_column,
     check_entity,
     fail,
     out,
 )
 from .cli_doctor import doctor
+from .cli_retry import retry
 from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
 from .pipeline import ConversionResult, convert_file
 from .project import forget_batch, history, init_project, next_steps, status_report
+from .review import SYSTEMS
 from .settings import load_settings
 
 
@@ -53,7 +57,7 @@ app = typer.Typer(
 )
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
-for _command in (review, approve, reject, batches, doctor):
+for _command in (review, approve, reject, batches, doctor, retry):
     app.command()(_command)
 
 
@@ -76,7 +80,8 @@ _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")
 
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
-    table = Table(title=title, title_justify="left")
+    # At 80 columns the batch name (copied into commands) and the status stay whole; the rest folds.
+    table = Table(title=title, title_justify="left", box=SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.caption_justify = "left"
     table.caption = (
         "Rows out: rows written to the import file(s) (a transaction has one per line, tax and freight "
@@ -84,8 +89,10 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         "documents already sent, unchanged records, vendor bills and quotes)."
     )
     numbers = ("Rows in", "Rows out", "Rejected", "Skipped")
-    for col in ("Input", "From → to", "Entity", *numbers, "Status", "Batch"):
-        table.add_column(col, justify="right" if col in numbers else "left")
+    for col in ("Input", "From → to", "Entity", *numbers):
+        table.add_column(col, justify="right" if col in numbers else "left", overflow="fold")
+    table.add_column("Status", no_wrap=True, min_width=max(len(r.status) for r in results))
+    batch_column(table, [r.batch for r in results])
     for r in results:
         direction = f"{r.source_system} → {r.target_system}" if r.target_system else (r.source_system or "?")
         style = {
@@ -95,7 +102,7 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
             "recorded": "green",
             "already-processed": "green",
             "not-exchanged": "cyan",
-            "refused": "red",
+            "reference-only": "cyan",
             "failed": "red",
         }[r.status]
         table.add_row(
@@ -111,6 +118,8 @@ def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15
         )
     out.print(table)
     for r in results:
+        for note in (i for i in r.issues if i.code == "reference-only"):
+            out.print(f"{Path(r.input).name}: {note.message}", markup=False)
         # What a recognised but not exchanged file is, and what was skipped as another kind of
         # document, are the notes worth showing.
         shown = [i for i in r.issues if i.severity != "info" or i.code in _NOTES_SHOWN]
@@ -201,6 +210,10 @@ def validate(
     config: ConfigOpt = None,
     encoding: EncodingOpt = None,
     date_order: DateOrderOpt = None,
+    initial_load: Annotated[
+        bool,
+        typer.Option("--initial-load", help="Check as a first copy: the non-owner's export as if converted."),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Check export files without writing anything: every problem, with row and column."""
@@ -217,6 +230,7 @@ def validate(
         entity=entity,
         encoding=encoding,
         date_order=date_order.value if date_order else None,
+        initial_load=initial_load,
         write=False,
     )
     if json_out:
@@ -269,7 +283,7 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
 
 @app.command("history")
 def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
-    """Every input file processed: when, outcome, batch."""
+    """Every run: when, file, outcome, whether an initial load, batch, and why when it did not convert."""
     check_entity(entity)
     try:
         rows = history(load_settings(config), entity=entity)
@@ -278,19 +292,34 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    t = Table(title="Files processed", title_justify="left")
-    for col in ("When", "File", "Entity", "Direction", "Outcome", "Batch"):
-        t.add_column(col)
-    for r in rows:
+    t = Table(
+        title="Runs: every file taken, failed and retried ones included",
+        title_justify="left",
+        box=SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    t.add_column("#", justify="right", no_wrap=True)
+    t.add_column("When", min_width=10)
+    t.add_column("File", overflow="fold")
+    t.add_column("Entity", overflow="fold")
+    t.add_column("Outcome", min_width=9)
+    batch_column(t, [r["batch"] for r in rows])
+    for n, r in enumerate(rows, 1):
+        outcome = r["outcome"] + (" (initial load)" if r["initial_load"] else "")
         t.add_row(
-            r["processed_at"][:19],
-            r["file"],
-            r["entity"] or "",
-            r["direction"] or "",
-            r["outcome"],
-            r["batch"] or "-",
+            str(n),
+            escape(r["processed_at"][:16].replace("T", " ")),
+            escape(r["file"]),
+            f"{r['entity']} → {SYSTEMS[r['direction'].split('-to-')[1]]}" if r["direction"] else "",
+            outcome,
+            escape(r["batch"] or "-"),
         )
     out.print(t)
+    for n, r in enumerate(rows, 1):  # below the table, so a long reason never squeezes it
+        if r["reason"]:
+            where = "" if r["reason"].startswith(r["file"]) else f"{r['file']}: "
+            out.print(f"  #{n} {where}{r['reason']}", markup=False)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from .errors import ConverterError, InvalidConfig, ReadError, UsageError
 from .layouts import ENTITIES, RECOGNISED_ONLY
@@ -70,6 +71,12 @@ EntityOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON (for scripts).")]
+
+
+def batch_column(table: Table, names: list[str | None], header: str = "Batch") -> None:
+    """A column of batch names that is never cut or wrapped: people copy them into commands."""
+    width = max([len(header), *(len(n) for n in names if n)])
+    table.add_column(header, no_wrap=True, min_width=width, overflow="fold")
 
 
 def fail(exc: ConverterError) -> None:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.box import SIMPLE_HEAD
 from rich.markup import escape
 from rich.table import Table
 
 from .approval import approve_batch, list_batches, reject_batch, review_batch
-from .cli_common import ConfigOpt, JsonOpt, fail, out
+from .cli_common import ConfigOpt, JsonOpt, batch_column, fail, out
 from .errors import ConverterError, UsageError
 from .review import outbox_for
 from .settings import load_settings
@@ -123,7 +124,8 @@ def batches(
 ) -> None:
     """List every batch with its state: written, awaiting approval, approved, rejected, forgotten."""
     try:
-        rows = list_batches(load_settings(config), state=state)
+        settings = load_settings(config)
+        rows = list_batches(settings, state=state)
     except ConverterError as exc:
         fail(exc)
     if json_out:
@@ -132,25 +134,44 @@ def batches(
     if not rows:
         out.print("No batches yet." if not state else f"No batches {state}.")
         return
-    table = Table(title="Batches", title_justify="left", caption_justify="left")
+    box = outbox_for(settings, None)
+    table = Table(
+        title=f"Batches (folders under {box})", title_justify="left", box=SIMPLE_HEAD, pad_edge=False
+    )
+    table.caption_justify = "left"
     table.caption = (
         "Records sent: the records the batch sends (one per document for transactions; credit limits "
         "included). `convert`'s Rows out counts the rows of the import file."
     )
-    for col in ("Batch", "State", "Direction", "Source", "Records sent", "Created", "Decided by", "Folder"):
-        table.add_column(col, justify="right" if col == "Records sent" else "left", overflow="fold")
+    batch_column(table, [r["batch"] for r in rows])
+    table.add_column("State")
+    table.add_column("Records sent", justify="right", no_wrap=True)
+    table.add_column("Source", overflow="fold")
+    table.add_column("Created", min_width=5)
+    decisions = any(r["reviewed_by"] for r in rows)  # the column only once someone decided
+    if decisions:
+        table.add_column("Decided by", overflow="fold")
+    table.add_column("Folder", overflow="fold")
     colours = {"awaiting approval": "yellow", "approved": "green", "rejected": "red", "forgotten": "dim"}
     for r in rows:
-        decided = f"{r['reviewed_by']} {r['reviewed_at'][:16]}" if r["reviewed_by"] else ""
-        folder = r["path"] if r["exists"] else f"{r['path']} (gone)"
+        decided = f"{r['reviewed_by']} {r['reviewed_at'][5:16].replace('T', ' ')}" if r["reviewed_by"] else ""
         table.add_row(
             escape(r["batch"]),
             f"[{colours.get(r['state'], 'white')}]{r['state']}[/]",
-            r["direction"],
-            escape(r["source"] or ""),
             str(r["records"]),
-            (r["created_at"] or "")[:16],
-            escape(decided),
-            escape(folder),
+            escape(r["source"] or ""),
+            (r["created_at"] or "")[5:16].replace("T", " "),
+            *([escape(decided)] if decisions else []),
+            escape(_folder(r, box)),
         )
     out.print(table)
+
+
+def _folder(row: dict[str, Any], outbox: Path) -> str:
+    """Where the batch is, short: its folder under the outbox (to-sage50/, ready/to-bizops/…)."""
+    path = Path(row["path"])
+    try:
+        shown = f"{path.parent.relative_to(outbox.absolute())}/"
+    except ValueError:
+        shown = str(path)
+    return shown if row["exists"] else f"{shown} (gone)"

@@ -40,6 +40,14 @@ def watch(
     log_file: Annotated[
         Path | None, typer.Option("--log-file", help="Plain log file instead of the console.")
     ] = None,
+    initial_load: Annotated[
+        bool,
+        typer.Option(
+            "--initial-load",
+            help="The files taken in this run are a first copy: the non-owner's exports convert too "
+            "(typically with --once).",
+        ),
+    ] = False,
 ) -> None:
     """Convert every export dropped into the inbox: masters first, each file once, nothing lost."""
     try:
@@ -63,6 +71,7 @@ def watch(
         settings=settings,
         poll=poll,
         reload_settings=SettingsReloader(settings),
+        initial_load=initial_load,
     )
     try:
         watcher.acquire()
@@ -76,6 +85,10 @@ def watch(
             raise typer.Exit(0 if all(r.ok for r in results) else 1)
         mode = f"polling every {watcher.poll:g} s" if watcher.poll else "native events"
         logger.info("watching %s (%s); batches go to %s", watcher.inbox, mode, watcher.outbox)
+        if initial_load:
+            logger.warning(
+                "initial load: every file taken until this watcher stops converts, whoever owns it"
+            )
         watcher.run()
     finally:
         watcher.release()

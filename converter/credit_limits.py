@@ -21,6 +21,7 @@ from .ledger import Ledger, fingerprint
 from .results import ConversionResult
 from .settings import Settings
 from .values import blank, parse_numbers, texts
+from .workbook import ReviewRecorder
 from .writing import import_writer
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
@@ -33,6 +34,9 @@ class CreditLimits:
     unchanged: int = 0
     issues: list[Issue] = field(default_factory=list)
     staged: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    # For the review workbook, per customer: (row, ID, limit, status, limit before, status
+    # before, change: new | changed | unchanged | held | released, why).
+    review: list[tuple[int, str, str, str, str, str, str, str]] = field(default_factory=list)
 
 
 def credit_limit_changes(
@@ -44,8 +48,11 @@ def credit_limit_changes(
     exported_at: dt.datetime,
     full: bool = False,
     release_held: bool = False,
+    review_rows: int = 1_000,
 ) -> CreditLimits:
-    """From valid Sage customer rows (canonical values, index = row numbers), what to send."""
+    """From valid Sage customer rows (canonical values, index = row numbers), what to send.
+
+    ``review`` lists every held change, and the other customers up to ``review_rows``."""
     frame = pd.DataFrame(
         {
             "CustomerID": customers["Customer ID"],
@@ -72,29 +79,37 @@ def credit_limit_changes(
         data = {"CreditLimit": limit, "CreditStatus": status}
         fp = fingerprint(data)
         prev = earlier.get(customer.casefold())
+        before = (
+            (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", "")))
+            if prev
+            else ("", "")
+        )
         if prev is not None and prev.fingerprint == fp and not full:
             result.unchanged += 1
+            if len(result.review) < review_rows:
+                result.review.append((int(row), customer, limit, status, *before, "unchanged", ""))
             continue
-        if prev is not None and not release_held:
+        kind = "new" if prev is None else "changed"
+        if prev is not None:
             old = float(prev.data.get("CreditLimit") or 0)
             new = float(rec["CreditLimit"] or 0)
             change = abs(new - old)
             share = change / abs(old) * 100 if old else (float("inf") if change else 0.0)
-            if change > amount or share > pct:
+            if (change > amount or share > pct) and release_held:
+                kind = "released"
+            elif change > amount or share > pct:
                 held.append(row)
-                result.issues.append(
-                    Issue(
-                        int(row),
-                        "Credit Limit",
-                        "credit-limit-held",
-                        f"{rec['CustomerID']}: credit limit {old:.2f} → {new:.2f} is a change above "
-                        f"{pct:g} % or {amount:,.0f}; held for review (held-credit-limits.csv). Send it "
-                        "with --release-held once checked.",
-                        "warning",
-                    )
+                why = (
+                    f"{rec['CustomerID']}: credit limit {old:.2f} → {new:.2f} is a change above "
+                    f"{pct:g} % or {amount:,.0f}; held for review (held-credit-limits.csv). Send it "
+                    "with --release-held once checked."
                 )
+                result.issues.append(Issue(int(row), "Credit Limit", "credit-limit-held", why, "warning"))
+                result.review.append((int(row), customer, limit, status, *before, "held", why))
                 continue
         send.append(row)
+        if len(result.review) < review_rows:
+            result.review.append((int(row), customer, limit, status, *before, kind, ""))
         result.staged.append((customer, fp, data))
     stamp = exported_at.isoformat(timespec="seconds")
     result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
@@ -133,6 +148,7 @@ def write_credit_limits(
     settings: Settings,
     full: bool,
     release_held: bool,
+    recorder: ReviewRecorder | None = None,
 ) -> list[str]:
     """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list's valid rows."""
     frames = [f for f in customers if not f.empty]
@@ -159,8 +175,11 @@ def write_credit_limits(
         exported_at=exported,
         full=full,
         release_held=release_held,
+        review_rows=recorder.max_rows if recorder is not None else 0,
     )
     result.issues += limits.issues
+    if recorder is not None:
+        recorder.add_credit_limits(limits.review)
     outputs = []
     layout = load_layout("bizops", "credit_limits")
     if not limits.send.empty:

@@ -49,7 +49,3 @@ class DetectionError(ConverterError):
 
 class ControlTotalsError(ConverterError):
     """A batch's control totals in and out disagree: nothing is written."""
-
-
-class OwnershipError(ConverterError):
-    """An export from the system that does not own the table: refused, the input kept."""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import runs
 from .catalog import connect, ledger_path
 from .settings import Settings
 from .spool import Spool
@@ -133,6 +134,7 @@ class Ledger:
             for name in ("pid INTEGER", *BATCH_REVIEW_COLUMNS):
                 if name.split()[0] not in columns:
                     self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name}")
+            runs.upgrade(self._conn)  # the history of runs (ledgers before it: filled from files)
         return self._conn
 
     def exists(self) -> bool:
@@ -382,16 +384,12 @@ class Ledger:
 
     # ------------------------------------------------------------------ reports
     def history(self, entity: str | None = None) -> list[dict[str, Any]]:
-        if not self.exists():
-            return []
-        sql = (
-            "SELECT f.processed_at, f.name, f.entity, f.direction, f.outcome, f.batch, f.sha256, f.template "
-            "FROM files f" + (" WHERE f.entity=?" if entity else "") + " ORDER BY f.processed_at, f.name"
-        )
-        keys = ("processed_at", "file", "entity", "direction", "outcome", "batch", "sha256", "template")
-        return [
-            dict(zip(keys, row, strict=True)) for row in self.conn.execute(sql, (entity,) if entity else ())
-        ]
+        """Every run, oldest first: converted, read for reference, failed, retried."""
+        return runs.history(self.conn, entity) if self.exists() else []
+
+    def record_run(self, **run: Any) -> None:
+        """One run into the history (``runs.record``'s fields; the time is now)."""
+        runs.record(self.conn, at=now_iso(), **run)
 
     def status(self, *, unconfirmed_days: int) -> list[dict[str, Any]]:
         if not self.exists():

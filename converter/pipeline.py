@@ -10,6 +10,7 @@ the data become issues; rejected rows go to ``rejects.csv``; a problem that stop
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,6 @@ from .errors import (
     ConverterError,
     DetectionError,
     LimitError,
-    OwnershipError,
     ReadError,
     TemplateError,
     UsageError,
@@ -40,11 +40,13 @@ from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
 from .not_exchanged import report_not_exchanged
 from .reading import TableFile, open_table
+from .reference import read_for_reference
 from .results import ConversionResult, file_sha256
 from .results import manifest as build_manifest
 from .review import WORKBOOK, batch_summary
+from .runs import record_result
 from .settings import Settings
-from .sync import confirm, ownership_mode, refuse, remember, report_confirmations
+from .sync import confirm, ownership_mode, remember, report_confirmations
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
 from .workbook import ReviewRecorder
@@ -60,7 +62,6 @@ _ERROR_CODES = {
     TemplateError: "bad-template",
     ConfigError: "missing-setting",
     ControlTotalsError: "control-totals",
-    OwnershipError: "refused",
     UsageError: "usage",
 }
 
@@ -154,7 +155,7 @@ def convert_file(
     ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
     """
-    result = ConversionResult(input=str(path))
+    result = ConversionResult(input=str(path), initial_load=initial_load)
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
         _convert(
@@ -178,11 +179,7 @@ def convert_file(
         if isinstance(exc, OSError) and not isinstance(exc, ConverterError):
             text += " Check the file and folder permissions."
         result.issues.append(Issue(None, None, code, text, "error"))
-        result.status, result.outputs, result.batch = (
-            ("refused" if isinstance(exc, OwnershipError) else "failed"),
-            [],
-            None,
-        )
+        result.status, result.outputs, result.batch = "failed", [], None
     except Exception as exc:
         text = (
             f"{path.name}: the converter failed unexpectedly ({type(exc).__name__}: {exc}). Nothing was written; "
@@ -190,7 +187,25 @@ def convert_file(
         )
         result.issues.append(Issue(None, None, "internal-error", text, "error"))
         result.status, result.outputs, result.batch = "failed", [], None
+    if write:
+        record_run(settings, result)
     return result
+
+
+def record_run(settings: Settings, result: ConversionResult) -> None:
+    """Every run goes into the history (``bizops-sage50 history``), failed ones included."""
+    try:
+        record_result(Ledger.for_settings(settings), result)
+    except (sqlite3.Error, OSError, ValueError) as exc:
+        result.issues.append(
+            Issue(
+                None,
+                None,
+                "history-not-recorded",
+                f"This run could not be added to the history ({exc}); the conversion itself is unaffected.",
+                "warning",
+            )
+        )
 
 
 def _convert(
@@ -250,8 +265,8 @@ def _convert(
             )
             return
     mode = ownership_mode(det, settings, initial_load=initial_load)
-    if mode == "refuse":
-        refuse(
+    if mode == "refuse":  # the non-owner's export: read for reference, not converted
+        read_for_reference(
             path,
             table,
             det,
@@ -260,7 +275,9 @@ def _convert(
             settings=settings,
             date_order=order,
             template_key=template_key,
+            write=write,
         )
+        return
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = output_fields(template, target)
@@ -307,6 +324,7 @@ def _convert(
         run = _Run(det, target, fields, batch, writer, list(det.issues))
         if write:
             run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
+            run.review.show_records = not credit_only
         try:
             carry, carry_issues = None, []
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
@@ -356,6 +374,7 @@ def _convert(
                 settings=settings,
                 full=full,
                 release_held=release_held,
+                recorder=run.review,
             )
         if credit_only:
             result.records_out = (result.credit_limits or {}).get("sent", 0)
@@ -418,6 +437,14 @@ def _convert(
             encoding=table.encoding,
             now=batch.now,
         )
+        if credit_only:  # what the batch holds for BizOps is credit limits, not customers
+            limits_layout = load_layout("bizops", "credit_limits")
+            manifest["target"] = {
+                "system": "bizops",
+                "entity": "credit_limits",
+                "file": limits_layout.file_name,
+                "fields": limits_layout.field_names,
+            }
         review = run.review
         manifest["review"] = {
             "workbook": WORKBOOK,
@@ -437,7 +464,9 @@ def _convert(
             )
 
         def stage(name: str, final: Path) -> None:
-            for entity_name, target_name, records in staged:
+            # A batch that sends nothing (every row rejected, or credit limits only held) is still
+            # recorded, so `batches` lists it.
+            for entity_name, target_name, records in staged or [("credit_limits", "bizops", [])]:
                 ledger.stage_batch(
                     batch=name,
                     path=final,

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from .batch_names import resolve_batch
 from .config_schema import config_text
 from .errors import UsageError
 from .ledger import Ledger
@@ -71,6 +72,7 @@ def forget_batch(settings: Settings, name: str, *, outbox: Path) -> dict[str, An
     """Un-send a batch that was never loaded: its records go again next time. The folder is kept,
     renamed ``<batch>.forgotten`` so nobody loads it by mistake."""
     ledger = Ledger.for_settings(settings)
+    name = resolve_batch(name, ledger=ledger, outbox=outbox)
     batch = ledger.batch(name)
     if batch is None:
         raise UsageError(f"No batch named {name!r} in {ledger.path}; `bizops-sage50 history` lists them.")

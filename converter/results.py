@@ -11,7 +11,7 @@ from typing import Any
 from . import __version__
 from .issues import Issue, count_by_severity
 
-OK_STATUSES = ("converted", "empty", "recorded", "already-processed", "not-exchanged")
+OK_STATUSES = ("converted", "empty", "recorded", "already-processed", "not-exchanged", "reference-only")
 
 
 @dataclass
@@ -31,12 +31,15 @@ class ConversionResult:
     outputs: list[str] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     batch: str | None = None
-    status: str = "converted"  # converted | rejected-rows | empty | recorded | not-exchanged | failed
+    status: str = (
+        "converted"  # converted | rejected-rows | empty | recorded | not-exchanged | reference-only | failed
+    )
     template: dict[str, str] | None = None
     sha256: str | None = None
     controls: dict[str, Any] | None = None
     counts: dict[str, int] | None = None  # masters: created, updated, unchanged
     credit_limits: dict[str, int] | None = None
+    initial_load: bool = False  # let the non-owner's export through (the first copy of a table)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +64,7 @@ class ConversionResult:
             "controls": self.controls,
             "counts": self.counts,
             "credit_limits": self.credit_limits,
+            "initial_load": self.initial_load,
             "issues": [i.as_dict() for i in self.issues],
         }
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .batch_names import outbox_folders
 from .errors import UsageError
 from .kinds import DESCRIPTIONS
 from .layouts import load_layout
@@ -33,7 +34,8 @@ IMPORT_ORDER = (
     "(receipts), sales orders, sales (invoices and credit memos), cash receipts."
 )
 WORKBOOK = "review.xlsx"
-STAGES = ("pending", "ready", "rejected")
+CREDIT_LIMITS_FILE = "credit_limits.csv"
+HELD_FILE = "held-credit-limits.csv"
 
 
 def import_steps(manifest: dict[str, Any]) -> list[str]:
@@ -56,13 +58,13 @@ def import_steps(manifest: dict[str, Any]) -> list[str]:
             IMPORT_ORDER,
         ]
     steps = []
-    if file_name in outputs:
+    if file_name in outputs and file_name != CREDIT_LIMITS_FILE:
         title = load_layout("bizops", target["entity"]).title
         steps.append(
             f"In BizOps, import {file_name} as {title}: UTF-8, dates YYYY-MM-DD, the first row holds the "
             "column names."
         )
-    if "credit_limits.csv" in outputs:
+    if CREDIT_LIMITS_FILE in outputs:
         steps.append(
             "Import credit_limits.csv into BizOps' customer credit limits: Sage 50 owns credit limits, so "
             "these replace the limits in BizOps."
@@ -132,15 +134,11 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
             agree = "agree" if a == b else "DISAGREE"
             lines.append((f"{name.capitalize()}: in / out", f"{_num(a)} / {_num(b)} ({agree})"))
         sections.append({"title": "Control totals (source in / import file out)", "lines": lines})
+    attention = _attention(counts, manifest.get("credit_limits") or {})
+    if attention:
+        sections.insert(0, {"title": "Needs attention", "lines": attention, "attention": True})
     if manifest.get("credit_limits"):
-        sections.append(
-            {
-                "title": "Credit limits (Sage 50 → BizOps)",
-                "lines": [
-                    (k.replace("_", " ").capitalize(), v) for k, v in manifest["credit_limits"].items()
-                ],
-            }
-        )
+        sections.append(_credit_limits_section(manifest["credit_limits"]))
     if review:
         shown, total = review.get("records_shown", 0), review.get("records", 0)
         text = (
@@ -149,6 +147,8 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
             else f"The records sheet shows the first {shown:,} of {total:,} records (`review.max_rows`); "
             "the import file holds them all."
         )
+        if target.get("entity") == "credit_limits":
+            text = "Each customer's credit limit, before and now, is on the Credit limits sheet."
         lines = [("Records shown", text)]
         if review.get("require_approval"):
             lines.append(("Approval", "Required: `bizops-sage50 approve BATCH` moves it to outbox/ready/."))
@@ -163,10 +163,52 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
     return {
         "batch": manifest.get("batch"),
         "state": state,
-        "sections": [{"title": s["title"], "lines": [list(line) for line in s["lines"]]} for s in sections],
+        "sections": [
+            {"title": s["title"], "lines": [list(line) for line in s["lines"]], **_flag(s)} for s in sections
+        ],
         "import_steps": steps,
         "fields": fields,
     }
+
+
+def _flag(section: dict[str, Any]) -> dict[str, bool]:
+    return {"attention": True} if section.get("attention") else {}
+
+
+def _attention(counts: dict[str, Any], limits: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What the reader must look at before loading: rows left out, credit-limit changes held."""
+    lines: list[tuple[str, Any]] = []
+    rejected, held = int(counts.get("rejected", 0)), int(limits.get("held", 0))
+    if rejected:
+        lines.append(
+            (
+                "Rows rejected",
+                f"{rejected:,} row(s) are not in the import file: see the Rejected sheet (and rejects.csv); "
+                "fix them and drop rejects.csv back in.",
+            )
+        )
+    if held:
+        lines.append(
+            (
+                "Credit-limit changes held",
+                f"{held:,} change(s) above the threshold were not sent ({HELD_FILE}); see the Credit limits "
+                "sheet, then convert the list again with --release-held once checked.",
+            )
+        )
+    return lines
+
+
+def _credit_limits_section(limits: dict[str, Any]) -> dict[str, Any]:
+    sent, held = int(limits.get("sent", 0)), int(limits.get("held", 0))
+    lines: list[tuple[str, Any]] = [(k.replace("_", " ").capitalize(), v) for k, v in limits.items()]
+    lines.append(
+        ("File for BizOps", f"{CREDIT_LIMITS_FILE} ({sent:,} customers)" if sent else "none: nothing to send")
+    )
+    if held:
+        lines.append(
+            ("Held changes", f"{HELD_FILE}: {held:,} customers, not sent (see the Credit limits sheet)")
+        )
+    return {"title": "Credit limits (Sage 50 → BizOps)", "lines": lines}
 
 
 def _num(value: Any) -> str:
@@ -191,11 +233,15 @@ def find_batch(name: str, *, outbox: Path, ledger_path: str | None = None) -> Pa
         return given
     if ledger_path and (Path(ledger_path) / "manifest.json").is_file():
         return Path(ledger_path)
-    patterns = [f"to-*/{name}", *(f"{stage}/to-*/{name}" for stage in STAGES)]
-    for pattern in patterns:
-        for folder in sorted(outbox.glob(pattern)):
-            if (folder / "manifest.json").is_file():
-                return folder
+    found = [f for f in outbox_folders(outbox, name) if (f / "manifest.json").is_file()]
+    if len(found) == 1:
+        return found[0]
+    if found:  # an outbox from before names were unique across it
+        raise UsageError(
+            f"{len(found)} batches are named {name!r} in {outbox}: "
+            + ", ".join(str(f) for f in found)
+            + ". Give the folder's path of the one you mean."
+        )
     raise UsageError(
         f"No batch {name!r} in {outbox} (looked in to-*/, pending/, ready/ and rejected/). "
         "`bizops-sage50 batches` lists them; or give the batch folder's path."

@@ -2,9 +2,9 @@
 
 Each table has one owner (``[ownership]``: customers and products BizOps, vendors Sage 50 by
 default), and transactions are created in one system (``transactions``, or a per-entity key such
-as ``invoices = "sage50"``). An export from the non-owner is refused, except under
-``--initial-load`` (the first copy) and except the Sage customer list, which always yields credit
-limits for BizOps. Every export read, refused or not, confirms the records sent to its system
+as ``invoices = "sage50"``). An export from the non-owner is not converted (it is read for
+reference: ``converter.reference``), except under ``--initial-load`` (the first copy) and except
+the Sage customer list, which always yields credit limits for BizOps. Every export read, refused or not, confirms the records sent to its system
 earlier and notes drift.
 """
 
@@ -17,14 +17,11 @@ import pandas as pd
 
 from .detection import Detection
 from .documents import BIZOPS_DOCS
-from .errors import OwnershipError
 from .issues import Issue
 from .journals import JOURNALS
 from .ledger import Ledger
-from .reading import TableFile
 from .results import ConversionResult
 from .settings import Settings
-from .validation import normalise_source
 from .values import records as frame_records
 
 
@@ -124,35 +121,3 @@ def report_confirmations(
                 "warning",
             )
         )
-
-
-def refuse(
-    path: Path,
-    table: TableFile,
-    det: Detection,
-    result: ConversionResult,
-    *,
-    ledger: Ledger | None,
-    settings: Settings,
-    date_order: str,
-    template_key: str,
-) -> None:
-    """A non-owner's export is not converted; it still confirms what was sent to its system, and
-    the ledger's history shows it was refused."""
-    frames = []
-    for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
-        frame = chunk.frame.set_axis(list(chunk.row_numbers))
-        frames.append(normalise_source(frame, det.layout, date_order=date_order)[0])
-        result.rows_in += len(frame)
-    confirmed, drifted = confirm(ledger, det, frames)
-    report_confirmations(result, confirmed, drifted, det)
-    key = ownership_key(det, settings)
-    owner = "BizOps" if settings.get(key) == "bizops" else "Sage 50"
-    system = "Sage 50" if det.system == "sage50" else "BizOps"
-    result.status = "refused"
-    remember(ledger, path, result, template_key, batch=None)
-    raise OwnershipError(
-        f"{path.name} is a {system} export of {det.entity}, but {owner} is the system of record (`{key}`), so it was "
-        f"not converted{f' ({confirmed} records sent earlier were confirmed by it)' if confirmed else ''}. "
-        "For a one-time copy use --initial-load; to change the owner, set the config key."
-    )

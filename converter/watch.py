@@ -3,8 +3,8 @@
 Change events are only hints: the inbox is also rescanned on a timer, so a missed event (SMB and
 NFS deliver none; Windows drops them when its buffer overflows) costs a delay, never a file.
 
-A file is taken only when it is complete: at least ``settle`` seconds old, non-empty, and with
-the same size and mtime on two checks ``check`` seconds apart. It is then *claimed* by a rename
+A file is taken only when it is complete: at least ``settle`` seconds old, with the same size
+and mtime on two checks ``check`` seconds apart (a file still empty then goes to ``failed/``). It is then *claimed* by a rename
 into ``inbox/processing/`` on the same volume, converted, and archived: ``processed/YYYY-MM-DD/``
 with ``<name>.result.json`` beside it, or ``failed/`` with ``<name>.error.txt``. Nothing is ever
 deleted, and an archived file is never overwritten by a later one with the same name.
@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -39,10 +40,11 @@ from .detection import detect
 from .errors import ConverterError
 from .issues import Issue
 from .layouts import ENTITIES
-from .ledger import pid_alive
+from .ledger import Ledger, pid_alive
 from .limits import Limits
 from .pipeline import ConversionResult, convert_file
 from .reading import open_table
+from .runs import record_result
 from .settings import Settings
 
 log = logging.getLogger("bizops-sage50.watch")
@@ -170,6 +172,17 @@ def refuse_link(link: Path, inbox: Path) -> ConversionResult:
     return result
 
 
+def empty_file(path: Path) -> ConversionResult:
+    """A file still empty after the stability wait: nothing will come, so it is not left waiting."""
+    result = ConversionResult(input=str(path), status="failed")
+    message = (
+        f"{shown(path.name)}: empty file (0 bytes, unchanged for the whole stability wait): the export "
+        "or the copy into the inbox did not finish. Export it again and drop the new file into the inbox."
+    )
+    result.issues.append(Issue(None, None, "empty-file", message, "error"))
+    return result
+
+
 @dataclass
 class WatchStats:
     started: str = field(default_factory=lambda: dt.datetime.now().astimezone().isoformat(timespec="seconds"))
@@ -201,6 +214,7 @@ class Watcher:
         check: float = 1.0,
         convert: Callable[..., ConversionResult] = convert_file,
         reload_settings: Callable[[], Settings] | None = None,
+        initial_load: bool = False,
     ) -> None:
         self.inbox, self.outbox, self.settings = inbox, outbox, settings
         self.reload_settings = reload_settings  # e.g. config_reload.SettingsReloader: edits apply live
@@ -208,6 +222,7 @@ class Watcher:
         self.poll = poll if poll is not None else (5.0 if self.network else None)
         self.rescan, self.settle, self.check = rescan, settle, check
         self.convert = convert
+        self.initial_load = initial_load  # the files taken by this watcher are a first copy
         self.stats = WatchStats()
         self.stop = threading.Event()
         self.wake = threading.Event()
@@ -312,12 +327,11 @@ class Watcher:
             if not (prev and prev[:2] == (st.st_size, st.st_mtime)):
                 self._seen[path] = (st.st_size, st.st_mtime, now)  # new or changed: check again later
             # When this file can next be ready: the loop wakes then, not up to a check later.
-            if st.st_size:  # an empty file waits at the normal pace
-                since = now - self._seen[path][2]
-                due = max(self.settle - (now - st.st_mtime), self.check * 0.9 - since)
-                if due > 0:  # a file ready now is taken now; one that stays is retried at the normal pace
-                    self._next_due = min(self._next_due, due)
-            if st.st_size == 0 or now - st.st_mtime < self.settle:
+            since = now - self._seen[path][2]
+            due = max(self.settle - (now - st.st_mtime), self.check * 0.9 - since)
+            if due > 0:  # a file ready now is taken now; one that stays is retried at the normal pace
+                self._next_due = min(self._next_due, due)
+            if now - st.st_mtime < self.settle:
                 continue
             if (
                 prev
@@ -401,17 +415,25 @@ class Watcher:
         return self._handle(claimed)
 
     def _handle(self, claimed: Path) -> ConversionResult:
+        own = True  # a result the watcher made itself goes into the history here (convert_file's: there)
         if claimed.is_symlink():
             result = refuse_link(claimed, self.inbox)
+        elif claimed.stat().st_size == 0:
+            result = empty_file(claimed)
         else:
             try:
-                result = self.convert(claimed, settings=self.settings, outbox=self.outbox)
+                options = {"initial_load": True} if self.initial_load else {}
+                result = self.convert(claimed, settings=self.settings, outbox=self.outbox, **options)
+                own = False
             except Exception as exc:
                 log.exception("conversion of %s crashed", shown(claimed.name))
                 result = ConversionResult(input=str(claimed), status="failed")
                 result.issues.append(
                     Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error")
                 )
+        if own:
+            result.initial_load = self.initial_load
+            self._record(result)
         try:
             self._archive(claimed, result)
         except (OSError, ConverterError) as exc:  # kept in processing/: the next start retries it
@@ -429,8 +451,16 @@ class Watcher:
             )
         return result
 
+    def _record(self, result: ConversionResult) -> None:
+        try:
+            record_result(Ledger.for_settings(self.settings), result)
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            log.warning("%s: could not be added to the history (%s)", shown(Path(result.input).name), exc)
+
     def _archive(self, claimed: Path, result: ConversionResult) -> None:
-        good = result.ok or result.status == "rejected-rows"  # not-exchanged files are done with too
+        good = (
+            result.ok or result.status == "rejected-rows"
+        )  # not-exchanged and reference-only files are done with too
         if good:
             folder = checked_folder(self.inbox, "processed", dt.date.today().isoformat())
             dest = unique_path(folder, claimed.name)

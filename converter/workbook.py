@@ -30,11 +30,11 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .issues import Issue
 from .layouts import Layout
 from .mapping import CellNotes
+from .sheets import ALERT, WRAP, fit_widths, print_setup, summary_lines
 from .values import printable
 
 AUTHOR = "bizops-sage50"
 EXCEL_CELL_LIMIT = 32_767
-MAX_WIDTH = 60
 MAX_ISSUE_ROWS = 50_000
 FILLS = {
     "changed": PatternFill("solid", fgColor="DDEBF7"),  # blue: an update's new value
@@ -75,6 +75,12 @@ class ReviewRecorder:
     shown: int = 0
     total: int = 0
     rejected_shown: int = 0
+    show_records: bool = True  # False for a batch of credit limits only (no records are sent)
+    credit_limits: list[tuple] = field(default_factory=list)
+
+    def add_credit_limits(self, rows: list[tuple]) -> None:
+        """Each customer's credit limit (see ``CreditLimits.review``), for the Credit limits sheet."""
+        self.credit_limits += rows
 
     def add(self, output: pd.DataFrame, notes: list[CellNotes], changes: dict[int, dict]) -> None:
         """One block's output (index: source rows; may hold the journal's ``__kind__``)."""
@@ -117,18 +123,22 @@ class ReviewRecorder:
     ) -> None:
         """Write ``review.xlsx`` (write-only mode: memory stays flat whatever the batch size)."""
         wb = Workbook(write_only=True)
-        summary_ws = wb.create_sheet("Summary")
+        summary_ws = _sheet(wb, "Summary")
         records_name = _sheet_name(self.target.file_name)
         records = pd.concat(self.frames) if self.frames else pd.DataFrame(columns=self.fields)
         records = records.reindex(columns=[*self.fields, *[c for c in records.columns if c == "__kind__"]])
-        cells = self._write_records(wb.create_sheet(records_name), records)
+        cells = self._write_records(_sheet(wb, records_name), records) if self.show_records else {}
+        if self.credit_limits:
+            from .credit_sheet import write_credit_limits_sheet  # it builds on this module's cells
+
+            write_credit_limits_sheet(_sheet(wb, "Credit limits"), self.credit_limits)
         if self.changed:
-            self._write_changes(wb.create_sheet("Changes"), records_name, cells)
+            self._write_changes(_sheet(wb, "Changes"), records_name, cells)
         rejected = pd.concat(self.rejected) if self.rejected else pd.DataFrame()
-        issues_ws = wb.create_sheet("Issues")
+        issues_ws = _sheet(wb, "Issues")
         rejected_cells: dict[int, int] = {}
         if not rejected.empty:
-            rejected_cells = _write_rejected(wb.create_sheet("Rejected"), rejected, source_headers)
+            rejected_cells = _write_rejected(_sheet(wb, "Rejected"), rejected, source_headers)
         _write_issues(
             issues_ws,
             issues,
@@ -187,22 +197,33 @@ class ReviewRecorder:
     def _write_changes(self, ws, records_name: str, cells: dict[int, int]) -> None:
         """Every changed field of every update; a link to its cell when the record is shown."""
         ws.freeze_panes = "A2"
-        ws.append([_text_cell(ws, h, font=BOLD) for h in ("Record", "Field", "Was", "Now", "Cell")])
-        for width, letter in zip((24, 28, 36, 36, 18), "ABCDE", strict=True):
-            ws.column_dimensions[letter].width = width
+        headings = ("Record", "Field", "Was", "Now", "Cell")
+        ws.append([_text_cell(ws, h, font=BOLD) for h in headings])
+        some = self.changed[:2000]
+        columns = [[c[i] for c in some] for i in (1, 2, 3, 4)] + [
+            [_link_sample(records_name)] if some else []
+        ]
+        wrap = fit_widths(ws, zip(headings, columns, strict=True))
         for source_row, key, name, old, new in self.changed:
             sheet_row = cells.get(source_row)
             col = self.fields.index(name) + 1 if name in self.fields else None
             ref = f"{get_column_letter(col)}{sheet_row}" if col and sheet_row else ""
             ws.append(
                 [
-                    _text_cell(ws, key),
-                    _text_cell(ws, name),
-                    _text_cell(ws, old),
-                    _text_cell(ws, new),
+                    _text_cell(ws, key, wrap=wrap[0]),
+                    _text_cell(ws, name, wrap=wrap[1]),
+                    _text_cell(ws, old, wrap=wrap[2]),
+                    _text_cell(ws, new, wrap=wrap[3]),
                     _link_cell(ws, records_name, ref) if ref else None,
                 ]
             )
+
+
+def _sheet(wb: Workbook, name: str):
+    """A new sheet, set up to print (before any row: write-only sheets write their properties first)."""
+    ws = wb.create_sheet(name)
+    print_setup(ws)
+    return ws
 
 
 def _sheet_name(name: str) -> str:
@@ -240,7 +261,7 @@ def _needs_care(values: list[Any]) -> bool:
     )
 
 
-def _text_cell(ws, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
+def _text_cell(ws, value: Any, *, font: Font | None = None, wrap: bool = False) -> WriteOnlyCell:
     text = safe_text(value)
     cell = WriteOnlyCell(ws, value=text)
     cell.data_type = "s"  # never a formula, whatever the text starts with
@@ -248,6 +269,8 @@ def _text_cell(ws, value: Any, *, font: Font | None = None) -> WriteOnlyCell:
         cell.quotePrefix = True  # and stays text when someone edits it
     if font is not None:
         cell.font = font
+    if wrap:
+        cell.alignment = WRAP
     return cell
 
 
@@ -270,18 +293,21 @@ def _annotate(cell: WriteOnlyCell, notes: list[tuple[str, str]]) -> None:
     cell.comment = Comment(text[:2000], AUTHOR, width=320, height=110)
 
 
+def _link_sample(sheet: str) -> str:
+    """A link's text at its longest likely width (column widths are fitted to it)."""
+    return f"{sheet}!AA999999"
+
+
 def _link_cell(ws, sheet: str, ref: str) -> WriteOnlyCell:
     cell = _text_cell(ws, f"{sheet}!{ref}", font=LINK)
     cell.hyperlink = Hyperlink(ref="", location=f"{quote_sheetname(sheet)}!{ref}", display=f"{sheet}!{ref}")
     return cell
 
 
-def _fit_widths(ws, frame: pd.DataFrame) -> None:
-    """Each column as wide as its heading or its widest value (of the first 2,000), within reason."""
-    for i, name in enumerate(frame.columns, start=1):
-        values = frame.iloc[:2000, i - 1]
-        width = max([len(str(name)), *(len(str(v)) for v in values)]) + 2
-        ws.column_dimensions[get_column_letter(i)].width = min(MAX_WIDTH, width)
+def _fit_widths(ws, frame: pd.DataFrame) -> list[bool]:
+    """Each column as wide as its heading (never cut) or its widest value (of the first 2,000),
+    within reason; returns which columns hold wider values."""
+    return fit_widths(ws, ((str(name), frame.iloc[:2000, i]) for i, name in enumerate(frame.columns)))
 
 
 def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> dict[int, int]:
@@ -289,14 +315,17 @@ def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> di
     # The rows as they came in: the file's own headings (as in rejects.csv), plus Error.
     same = len(source_headers) + 1 == len(rejected.columns)
     headers = [*source_headers, "Error"] if same else [str(c) for c in rejected.columns]
-    _fit_widths(ws, rejected)
+    wrap = _fit_widths(ws, rejected.set_axis(headers, axis=1))
     ws.auto_filter.ref = f"A1:{get_column_letter(len(rejected.columns))}{len(rejected) + 1}"
     ws.append([_text_cell(ws, h, font=BOLD) for h in headers])
     first: dict[int, int] = {}
     for pos, (row, values) in enumerate(zip(rejected.index, rejected.itertuples(index=False), strict=True)):
         first.setdefault(int(row), pos + 2)
         ws.append(
-            [_text_cell(ws, "" if v is None or (isinstance(v, float) and pd.isna(v)) else v) for v in values]
+            [
+                _text_cell(ws, "" if v is None or (isinstance(v, float) and pd.isna(v)) else v, wrap=w)
+                for v, w in zip(values, wrap, strict=True)
+            ]
         )
     return first
 
@@ -313,8 +342,23 @@ def _write_issues(
 ) -> None:
     ws.freeze_panes = "A2"
     headers = ("Row", "Column", "Code", "Severity", "Message", "Cell")
-    for width, letter in zip((7, 24, 22, 10, 100, 22), "ABCDEF", strict=True):
-        ws.column_dimensions[letter].width = width
+    some = issues[:2000]
+    fit_widths(
+        ws,
+        zip(
+            headers,
+            (
+                [i.row for i in some],
+                [i.column or "" for i in some],
+                [i.code for i in some],
+                [i.severity for i in some],
+                [i.message for i in some],
+                [_link_sample(records_name)] if some else [],
+            ),
+            strict=True,
+        ),
+        wide=100,
+    )
     ws.auto_filter.ref = f"A1:F{max(2, min(len(issues), MAX_ISSUE_ROWS) + 1)}"
     ws.append([_text_cell(ws, h, font=BOLD) for h in headers])
     for issue in issues[:MAX_ISSUE_ROWS]:
@@ -332,7 +376,7 @@ def _write_issues(
                 _text_cell(ws, issue.column or ""),
                 _text_cell(ws, issue.code),
                 _text_cell(ws, issue.severity),
-                _text_cell(ws, issue.message),
+                _text_cell(ws, issue.message, wrap=True),
                 link,
             ]
         )
@@ -349,27 +393,25 @@ def _write_issues(
 
 
 def _write_summary(ws, summary: dict[str, Any]) -> None:
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 90
-    for label, value, style in summary_lines(summary):
+    lines = summary_lines(summary)
+    body = [(label, value) for label, value, style in lines if style in ("line", "alert")]
+    fit_widths(ws, [("", [label for label, _ in body]), ("", [value for _, value in body])], wide=100)
+    for label, value, style in lines:
         if style == "title":
             ws.append([_text_cell(ws, label, font=TITLE)])
         elif style == "section":
             ws.append([])
             ws.append([_text_cell(ws, label, font=BOLD)])
         else:
-            cell = WriteOnlyCell(ws, value=value) if isinstance(value, int | float) else _text_cell(ws, value)
+            cell = (
+                WriteOnlyCell(ws, value=value)
+                if isinstance(value, int | float)
+                else _text_cell(ws, value, wrap=True)
+            )
             if isinstance(value, float):
                 cell.number_format = "#,##0.00"
-            ws.append([_text_cell(ws, label), cell])
-
-
-def summary_lines(summary: dict[str, Any]) -> list[tuple[str, Any, str]]:
-    """The summary as (label, value, style) lines: the workbook's Summary sheet."""
-    lines: list[tuple[str, Any, str]] = [
-        (f"Review of batch {summary.get('batch') or ''}".strip(), None, "title")
-    ]
-    for section in summary["sections"]:
-        lines.append((section["title"], None, "section"))
-        lines += [(label, value, "line") for label, value in section["lines"]]
-    return lines
+            head = _text_cell(ws, label, wrap=True)
+            if style == "alert":  # rejected rows, held changes: what the reader must look at
+                head.fill = cell.fill = ALERT
+                head.font = BOLD
+            ws.append([head, cell])

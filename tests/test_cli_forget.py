@@ -89,7 +89,7 @@ def test_forgetting_an_update_brings_back_what_was_sent_before(tmp_path, sent):
 def test_forget_an_unknown_batch_is_a_usage_error(tmp_path, sent):
     res = runner.invoke(cli.app, ["forget", "20990101-000000-customers"])
     assert res.exit_code == 2
-    assert "20990101-000000-customers" in res.stderr and "history" in res.stderr
+    assert "20990101-000000-customers" in res.stderr and "`bizops-sage50 batches` lists them" in res.stderr
 
 
 def test_forget_without_a_ledger_is_a_usage_error(tmp_path):

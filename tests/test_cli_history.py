@@ -1,4 +1,4 @@
-"""`bizops-sage50 history`: every input file processed, when, outcome and batch."""
+"""`bizops-sage50 history`: every run, when, outcome, batch and why."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ VENDORS = "VendorID,Name,City\nV-1,Acme Supply,Boston\n"
 
 @pytest.fixture
 def processed(tmp_path):
-    """Three files: a customers batch, a products batch, a refused vendors file, and a repeat."""
+    """Three files: a customers batch, a products batch, a vendors file read for reference, a repeat."""
     settings = load_settings(None, cwd=tmp_path)
     results = {}
     for name, text in (("customers.csv", CUSTOMERS), ("products.csv", PRODUCTS), ("vendors.csv", VENDORS)):
@@ -50,13 +50,20 @@ def test_history_json_equals_the_core_result(processed, monkeypatch):
     assert data == history(settings)
 
 
-def test_history_lists_each_file_processed_once(processed):
+def test_history_lists_every_run(processed):
     settings, results = processed
     rows = history(settings)
-    # The refused vendors file is listed with its outcome; the repeat of customers.csv is the same entry.
-    assert sorted(r["file"] for r in rows) == ["customers.csv", "products.csv", "vendors.csv"]
-    by_file = {r["file"]: r for r in rows}
-    assert by_file["vendors.csv"]["outcome"] == "refused" and by_file["vendors.csv"]["batch"] is None
+    # The vendors file read for reference is listed with its outcome; the repeat of customers.csv too.
+    assert [(r["file"], r["outcome"]) for r in rows] == [
+        ("customers.csv", "converted"),
+        ("products.csv", "converted"),
+        ("vendors.csv", "reference-only"),
+        ("customers.csv", "already-processed"),
+    ]
+    by_file = {r["file"]: r for r in rows[:3]}
+    assert (
+        by_file["vendors.csv"]["batch"] is None and "`ownership.vendors`" in by_file["vendors.csv"]["reason"]
+    )
     customers = by_file["customers.csv"]
     assert customers["entity"] == "customers" and customers["direction"] == "bizops-to-sage50"
     assert customers["outcome"] == "converted" and customers["batch"] == results["customers.csv"].batch
@@ -84,10 +91,10 @@ def test_history_table(processed):
     _, results = processed
     res = runner.invoke(cli.app, ["history"])
     assert res.exit_code == 0, res.output
-    assert "Files processed" in res.stdout
+    assert "Runs: every file taken" in res.stdout
     assert "customers.csv" in res.stdout and "products.csv" in res.stdout
     assert results["customers.csv"].batch in res.stdout
-    assert "bizops-to-sage50" in res.stdout
+    assert "customers → Sage 50" in res.stdout
 
 
 def test_history_without_a_ledger_is_empty(tmp_path):

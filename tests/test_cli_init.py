@@ -95,4 +95,4 @@ def test_a_fresh_project_converts_and_reports(tmp_path):
     vendors = tmp_path / "inbox" / "vendors.csv"
     vendors.write_text("VendorID,Name\nV-1,Acme\n", encoding="utf-8")
     refused = convert_file(vendors, settings=settings, outbox=tmp_path / "outbox")
-    assert refused.status == "refused"
+    assert refused.status == "reference-only"

@@ -306,18 +306,29 @@ def test_seen_file_is_per_template_version(ledger):
 def test_recording_a_file_again_updates_it(ledger):
     record(ledger, outcome="failed", batch=None)
     record(ledger, name="renamed.csv", outcome="converted", batch="b9")
-    [row] = ledger.history()
-    assert (row["file"], row["outcome"], row["batch"]) == ("renamed.csv", "converted", "b9")
+    found = ledger.seen_file("aa" * 32, "bizops-to-sage50/customers@1")
+    assert (found["name"], found["outcome"], found["batch"]) == ("renamed.csv", "converted", "b9")
 
 
-def test_history_is_in_time_order_and_filters_by_entity(ledger, monkeypatch):
+def run(ledger, name, *, entity="customers", outcome="converted", **extra):
+    ledger.record_run(file=name, outcome=outcome, sha256="aa" * 32, template="bizops-to-sage50/customers@1",
+                      entity=entity, direction="bizops-to-sage50", **extra)  # fmt: skip
+
+
+def test_history_is_every_run_in_time_order_and_filters_by_entity(ledger, monkeypatch):
     monkeypatch.setattr(ledger_mod, "now_iso", lambda: "2026-06-02T10:00:00+00:00")
-    record(ledger, sha="bb", name="later.csv")
+    run(ledger, "later.csv", batch="b2", initial_load=True)
     monkeypatch.setattr(ledger_mod, "now_iso", lambda: "2026-06-01T10:00:00+00:00")
-    record(ledger, sha="aa", name="earlier.csv")
-    record(ledger, sha="cc", name="v.csv", entity="vendors", batch=None)
+    run(ledger, "earlier.csv", outcome="failed", reason="why")
+    run(ledger, "earlier.csv", outcome="retried")
+    run(ledger, "v.csv", entity="vendors")
     rows = ledger.history()
-    assert [r["file"] for r in rows] == ["earlier.csv", "v.csv", "later.csv"]
+    assert [(r["file"], r["outcome"]) for r in rows] == [
+        ("earlier.csv", "failed"),
+        ("earlier.csv", "retried"),
+        ("v.csv", "converted"),
+        ("later.csv", "converted"),
+    ]
     assert set(rows[0]) == {
         "processed_at",
         "file",
@@ -327,8 +338,11 @@ def test_history_is_in_time_order_and_filters_by_entity(ledger, monkeypatch):
         "batch",
         "sha256",
         "template",
+        "initial_load",
+        "reason",
     }
-    assert rows[0]["sha256"] == "aa" * 32 and rows[0]["template"] == "bizops-to-sage50/customers@1"
+    assert (rows[0]["reason"], rows[0]["initial_load"], rows[3]["initial_load"]) == ("why", False, True)
+    assert rows[3]["batch"] == "b2" and rows[0]["template"] == "bizops-to-sage50/customers@1"
     assert [r["file"] for r in ledger.history("vendors")] == ["v.csv"]
     assert ledger.history("products") == []
 

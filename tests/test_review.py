@@ -56,7 +56,24 @@ def test_bizops_steps_include_credit_limits_when_the_batch_has_them():
     m["outputs"].append("/x/credit_limits.csv")
     steps = import_steps(m)
     assert "customers.csv" in steps[0] and "credit_limits.csv" in steps[1]
-    assert lines(batch_summary(m), "Credit limits (Sage 50 → BizOps)") == {"Sent": 2, "Held": 1}
+    summary = batch_summary(m)
+    assert lines(summary, "Credit limits (Sage 50 → BizOps)") == {
+        "Sent": 2,
+        "Held": 1,
+        "File for BizOps": "credit_limits.csv (2 customers)",
+        "Held changes": "held-credit-limits.csv: 1 customers, not sent (see the Credit limits sheet)",
+    }
+    # Held changes come first, in a section the workbook highlights.
+    assert summary["sections"][0]["title"] == "Needs attention" and summary["sections"][0]["attention"]
+    assert lines(summary, "Needs attention")["Credit-limit changes held"].startswith("1 change(s) above")
+
+
+def test_a_credit_limits_only_batch_names_its_file_and_one_import_step():
+    m = manifest("bizops", "credit_limits")
+    m["target"]["file"] = "credit_limits.csv"
+    m["outputs"].append("/x/credit_limits.csv")
+    steps = import_steps(m)
+    assert len(steps) == 1 and "credit_limits.csv" in steps[0]
 
 
 def test_transactions_show_control_totals_and_creates():

@@ -141,30 +141,77 @@ def test_the_chart_of_accounts_is_remembered(site, tmp_path):
 
 # ---------------------------------------------------------------------------------------- ownership
 @pytest.mark.parametrize(
-    ("name", "text", "key"),
+    ("name", "text", "key", "known"),
     [
-        ("vendors.csv", "VendorID,Name,City\nV-1,Acme Supply,Boston\n", "ownership.vendors"),
-        ("ITEM.CSV", "Item ID,Item Description,Item Class\nSKU-A,Widget,1\n", "ownership.products"),
+        ("vendors.csv", "VendorID,Name,City\nV-1,Acme Supply,Boston\n", "ownership.vendors", "1 vendors"),
+        (
+            "ITEM.CSV",
+            "Item ID,Item Description,Item Class\nSKU-A,Widget,1\n",
+            "ownership.products",
+            "1 items",
+        ),
     ],
 )
-def test_an_export_from_the_non_owner_is_refused(site, tmp_path, name, text, key):
+def test_an_export_from_the_non_owner_is_read_for_reference_not_converted(
+    site, tmp_path, name, text, key, known
+):
     src = put(tmp_path, name, text)
     before = src.read_bytes()
     result = convert(site, src)
-    assert result.status == "refused" and not result.ok
-    assert [(i.row, i.code, i.severity) for i in result.issues] == [(None, "refused", "error")]
-    assert f"`{key}`" in result.issues[0].message
+    assert result.status == "reference-only" and result.ok
+    assert [(i.row, i.code, i.severity) for i in result.issues] == [(None, "reference-only", "info")]
+    text = message(result, "reference-only")
+    assert text.startswith(f"read for reference: {known} now known in ") and f"(`{key}`)" in text
+    assert "not converted" in text
     assert src.read_bytes() == before
     assert batch_dirs(site) == []
 
 
-def test_a_refused_export_exits_1_on_the_command_line(site, tmp_path):
+def test_a_reference_only_export_exits_0_and_says_so_on_the_command_line(site, tmp_path):
     src = put(tmp_path, "vendors.csv", "VendorID,Name,City\nV-1,Acme Supply,Boston\n")
     res = runner.invoke(cli.app, ["convert", str(src), "--config", str(site.path), "--json"])
-    assert res.exit_code == 1
+    assert res.exit_code == 0, res.output
     [data] = json.loads(res.stdout)
-    assert data["status"] == "refused"
-    assert [i["code"] for i in data["issues"]] == ["refused"]
+    assert data["status"] == "reference-only" and data["counts"] == {"known": 1, "confirmed": 0}
+    assert [i["code"] for i in data["issues"]] == ["reference-only"]
+    res = runner.invoke(cli.app, ["convert", str(src), "--config", str(site.path)])
+    assert res.exit_code == 0 and "reference-only" in res.stdout
+    assert (
+        "read for reference: 1 vendors now known in BizOps; not converted, because Sage 50 owns" in res.stdout
+    )
+
+
+def test_a_sage_item_list_read_for_reference_lets_invoices_check_their_items(site, tmp_path):
+    """The first week's trap: ITEM.CSV from Sage while BizOps owns products, then invoices."""
+    items = "Item ID,Item Description,Item Class\nSKU-A,Widget,1\nSKU-B,Gadget,1\n,No ID,1\n"
+    learned = convert(site, put(tmp_path, "ITEM.CSV", items))
+    assert learned.status == "reference-only" and learned.counts["known"] == 2
+    assert rcc(learned.issues) == {(4, "Item ID", "missing-value"), (None, None, "reference-only")}
+    assert "2 items now known in Sage 50" in message(learned, "reference-only")
+    assert sorted(Catalog.for_settings(site).entries("sage50", "products")) == ["sku-a", "sku-b"]
+    sent = convert(site, put(tmp_path, "invoices.csv", INVOICES + INV_1))
+    assert sent.status == "converted", sent.issues
+    assert "references-unchecked" not in {
+        i.code for i in sent.issues if "products" in i.message or "items" in i.message
+    }
+    unknown = INV_2.replace("SKU-A", "SKU-Z")
+    bad = convert(site, put(tmp_path, "invoices2.csv", INVOICES + unknown))
+    assert bad.status == "rejected-rows" and any("SKU-Z" in i.message for i in bad.issues)
+
+
+def test_validate_of_a_non_owner_export_checks_every_row_and_records_nothing(site, tmp_path):
+    items = "Item ID,Item Description,Item Class\nSKU-A,Widget,1\n,No ID,1\nSKU-C,Gizmo,1\n"
+    src = put(tmp_path, "ITEM.CSV", items)
+    res = runner.invoke(cli.app, ["validate", str(src), "--config", str(site.path), "--json"])
+    assert res.exit_code == 0, res.output
+    [data] = json.loads(res.stdout)
+    assert data["status"] == "reference-only" and data["rows_in"] == 3 and data["rejected"] == 1
+    assert [(i["row"], i["code"]) for i in data["issues"]] == [(3, "missing-value"), (None, "reference-only")]
+    assert data["issues"][-1]["message"].startswith(
+        "would be read for reference only: 2 items would become known in Sage 50"
+    )
+    assert Catalog.for_settings(site).entries("sage50", "products") == {}
+    assert Ledger.for_settings(site).history() == []
 
 
 def test_initial_load_lets_the_non_owner_through(site, tmp_path):
@@ -187,7 +234,7 @@ def test_ownership_follows_the_config(tmp_path):
     theirs = put(tmp_path, "VENDOR.CSV", "Vendor ID,Vendor Name,City\nV-2,Beta Supply,Boston\n")
     assert convert(settings, ours).status == "converted"
     refused = convert(settings, theirs)
-    assert refused.status == "refused" and "`ownership.vendors`" in refused.issues[0].message
+    assert refused.status == "reference-only" and "`ownership.vendors`" in refused.issues[0].message
 
 
 def test_transactions_are_owned_as_a_whole_or_per_type(tmp_path):
@@ -196,11 +243,12 @@ def test_transactions_are_owned_as_a_whole_or_per_type(tmp_path):
     assert sent.status == "converted"
     sales = Path(sent.outputs[0])
     refused = convert(settings, sales)
-    assert refused.status == "refused" and "`ownership.transactions`" in message(refused, "refused")
+    assert refused.status == "reference-only"
+    assert "`ownership.transactions`" in message(refused, "reference-only")
 
     per_type = project(tmp_path / "b", '[ownership]\ninvoices = "sage50"\n')
     biz = convert(per_type, put(tmp_path, "invoices2.csv", INVOICES + INV_2))
-    assert biz.status == "refused" and "`ownership.invoices`" in message(biz, "refused")
+    assert biz.status == "reference-only" and "`ownership.invoices`" in message(biz, "reference-only")
 
 
 def test_sage_customer_list_yields_only_credit_limits(site, tmp_path):
@@ -210,7 +258,7 @@ def test_sage_customer_list_yields_only_credit_limits(site, tmp_path):
     result = convert(site, src)
     assert result.status == "converted" and result.ok
     assert (None, None, "credit-limits-only") in rcc(result.issues)
-    assert "refused" not in codes(result)
+    assert "reference-only" not in codes(result)
     [batch] = batch_dirs(site)
     assert sorted(p.name for p in batch.iterdir()) == ["credit_limits.csv", "manifest.json", "review.xlsx"]
     with (batch / "credit_limits.csv").open(encoding="utf-8") as fh:
@@ -588,9 +636,10 @@ def test_a_refused_export_still_confirms_what_was_sent(site, tmp_path):
     sent = convert(site, put(tmp_path, "i1.csv", INVOICES + INV_1 + INV_2))
     export = Path(sent.outputs[0])  # what Sage would export after loading it
     result = convert(site, export)
-    assert result.status == "refused"
-    assert {"refused", "confirmed"} <= codes(result)
-    assert "2 records sent earlier were confirmed" in message(result, "refused")
+    assert result.status == "reference-only"
+    assert {"reference-only", "confirmed"} <= codes(result)
+    assert "read for reference: 2 invoices seen in Sage 50" in message(result, "reference-only")
+    assert "2 invoices sent to Sage 50 earlier are in this export: confirmed." in message(result, "confirmed")
     [row] = status_report(site)["entities"]
     assert (row["entity"], row["sent"], row["confirmed"]) == ("invoices", 2, 2)
 

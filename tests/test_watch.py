@@ -33,6 +33,7 @@ from converter import watch
 from converter.issues import Issue
 from converter.ledger import Ledger
 from converter.pipeline import ConversionResult, convert_file
+from converter.project import history
 from converter.settings import load_settings
 from converter.watch import LOCK_NAME, Watcher, WatcherBusy, ignored, network_filesystem
 from tests.conftest import SAGE50_ACCOUNTS, customers_csv, drop, rcc
@@ -263,11 +264,18 @@ class TestReadyFiles:
         assert w.ready_files(now=t + 1.0) == []
         assert w.ready_files(now=t + 2.0) == [path]
 
-    def test_empty_file_never_ready(self, make):
+    def test_an_empty_file_is_ready_once_it_stays_empty_past_the_wait(self, make):
         w = make(settle=2.0, check=1.0)
-        drop(w.inbox, "empty.csv", b"", age=10)
+        path = drop(w.inbox, "empty.csv", b"", age=10)
         t = time.time()
-        assert [w.ready_files(now=t + i) for i in range(4)] == [[], [], [], []]
+        assert [w.ready_files(now=t + i) for i in range(2)] == [[], [path]]
+
+    def test_a_fresh_empty_file_is_not_ready(self, make):
+        w = make(settle=2.0, check=1.0)
+        path = drop(w.inbox, "new.csv", b"", age=None)
+        t = time.time()
+        assert w.ready_files(now=t) == [] and w.ready_files(now=t + 1.0) == []
+        assert w.ready_files(now=t + 2.5) == [path]
 
     def test_a_check_in_between_does_not_postpone_readiness(self, make):
         w = make(settle=2.0, check=1.0)
@@ -361,20 +369,32 @@ def test_a_burst_of_real_conversions_gives_one_batch_each(make, inbox, outbox, t
     )
 
 
-def test_empty_file_waits_until_it_has_content(make, inbox):
+def test_an_empty_file_goes_to_failed_after_the_wait_and_into_the_history(make, inbox, cfg):
     spy = Spy()
     w = make(convert=spy)
-    drop(inbox, "later.csv", b"", age=10)
+    drop(inbox, "empty.csv", b"", age=10)
     drop(inbox, "now.csv", customers_csv(["E-1"]))
+    results = {Path(r.input).name: r for r in w.run_once()}
+    assert spy.calls == ["now.csv"]  # the empty file is never handed to the converter
+    assert results["empty.csv"].status == "failed"
+    assert rcc(results["empty.csv"].issues) == {(None, None, "empty-file")}
+    assert archived(inbox / "failed") == ["empty.csv"] and archived(inbox) == []
+    report = (inbox / "failed" / "empty.csv.error.txt").read_text(encoding="utf-8")
+    assert "empty file" in report
+    run = {r["file"]: r for r in history(load_settings(cfg))}["empty.csv"]
+    assert run["outcome"] == "failed" and "empty file" in run["reason"]
+
+
+def test_a_file_being_written_after_starting_empty_is_still_taken_whole(make, inbox):
+    spy = Spy()
+    w = make(convert=spy)
+    path = drop(inbox, "later.csv", b"", age=None)
     with Running(w) as run:
-        wait_for(lambda: "now.csv" in archived(today(inbox)), 10, "now.csv")
-        time.sleep(w.settle + 3 * w.check)
-        assert (inbox / "later.csv").read_bytes() == b""  # still waiting, not failed
-        assert archived(inbox / "failed") == [] and list((inbox / "processing").iterdir()) == []
-        (inbox / "later.csv").write_text(customers_csv(["E-2"]), encoding="utf-8")
+        time.sleep(w.check * 0.5)
+        path.write_text(customers_csv(["E-2"]), encoding="utf-8")
         wait_for(lambda: "later.csv" in archived(today(inbox)), 10, "later.csv once written")
         assert run.alive
-    assert spy.calls == ["now.csv", "later.csv"]
+    assert spy.calls == ["later.csv"] and archived(inbox / "failed") == []
     assert result_json(today(inbox), "later.csv")["rows_in"] == 1
 
 
@@ -426,7 +446,7 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     files = {
         "good-1.csv": customers_csv(["G-1", "G-2"]).encode(),
         "broken.csv": (FIXTURES / "not-a-csv.bin").read_bytes(),
-        "vendors.csv": (SAMPLES / "bizops" / "vendors.csv").read_bytes(),  # Sage 50 owns vendors: refused
+        "vendors.csv": (SAMPLES / "bizops" / "vendors.csv").read_bytes(),  # Sage 50 owns vendors: reference
         "boom.csv": customers_csv(["B-1"]).encode(),
         "two-problems.csv": customers_csv(["T-1"]).encode(),
         "good-2.csv": customers_csv(["G-3"]).encode(),
@@ -436,17 +456,18 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     with Running(w) as run:
         wait_for(lambda: len(archived(today(inbox))) + len(archived(inbox / "failed")) == 6, 15, "all six")
         assert run.alive  # one file's crash never stops the watcher
-    assert archived(today(inbox)) == ["good-1.csv", "good-2.csv"]
-    assert archived(inbox / "failed") == ["boom.csv", "broken.csv", "two-problems.csv", "vendors.csv"]
+    # The vendors list from the non-owner is read for reference: processed, not failed.
+    assert archived(today(inbox)) == ["good-1.csv", "good-2.csv", "vendors.csv"]
+    assert archived(inbox / "failed") == ["boom.csv", "broken.csv", "two-problems.csv"]
+    assert result_json(today(inbox), "vendors.csv")["status"] == "reference-only"
     for name, data in files.items():  # nothing changed, nothing deleted
-        folder = today(inbox) if name.startswith("good") else inbox / "failed"
+        folder = today(inbox) if name.startswith(("good", "vendors")) else inbox / "failed"
         assert (folder / name).read_bytes() == data
     errors = {
         n: (inbox / "failed" / f"{n}.error.txt").read_text(encoding="utf-8")
         for n in archived(inbox / "failed")
     }
     assert errors["broken.csv"].startswith("broken.csv could not be converted (failed).")
-    assert "`ownership.vendors`" in errors["vendors.csv"] and "(refused)" in errors["vendors.csv"]
     assert "RuntimeError: disk on fire" in errors["boom.csv"]
     assert '- row 3, column "Zip": Zip 0213 is not a US ZIP code.' in errors["two-problems.csv"]
     assert '- row 5, column "Name": Name is required.' in errors["two-problems.csv"]
@@ -454,7 +475,7 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
     assert all("drop the corrected file into the inbox again" in text for text in errors.values())
     assert not any((inbox / "failed" / f"{n}.result.json").exists() for n in errors)
     assert sorted(sent_ids(outbox)) == ["G-1", "G-2", "G-3"]
-    assert (w.stats.processed, w.stats.failed) == (2, 4)
+    assert (w.stats.processed, w.stats.failed) == (3, 3)
 
 
 def test_one_log_line_per_file(make, inbox, caplog):
@@ -496,9 +517,9 @@ def test_retrying_a_failed_file_keeps_the_earlier_error_report(make, inbox):
     first_report = (inbox / "failed" / "bad.csv.error.txt").read_text(encoding="utf-8")
     # The user takes the file back to fix it, as error.txt says, and drops the "fixed" one in again.
     (inbox / "failed" / "bad.csv").unlink()
-    drop(inbox, "bad.csv", (SAMPLES / "bizops" / "vendors.csv").read_bytes())
+    drop(inbox, "bad.csv", b"Colour,Size\nred,large\n")
     [second] = w.run_once()
-    assert rcc(second.issues) == {(None, None, "refused")}
+    assert rcc(second.issues) == {(None, None, "unknown-layout")}
     reports = [p.read_text(encoding="utf-8") for p in (inbox / "failed").glob("*.error.txt")]
     assert first_report in reports
     assert len(reports) == 2
@@ -938,7 +959,9 @@ def test_kill_9_during_a_conversion_then_restart_loses_and_duplicates_nothing(tm
             assert result["batch"] == batch.name
         ledger = Ledger.for_settings(settings)
         assert ledger.batch(batch.name)["state"] == "recorded", stage
-        assert [h["outcome"] for h in ledger.history()] == ["converted"], stage
+        # Every run is in the history: a run killed after its batch was recorded, then the rerun.
+        runs = ["converted", "already-processed"] if stage == "after" else ["converted"]
+        assert [h["outcome"] for h in ledger.history()] == runs, stage
         ledger.close()
 
 

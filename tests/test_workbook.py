@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -207,30 +208,53 @@ def test_a_transaction_batch_shows_its_control_totals(tmp_path, samples):
     assert isinstance(amount.value, int | float) and amount.number_format == "#,##0.00"
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
-def test_libreoffice_converts_the_workbook_to_pdf(tmp_path):
-    text = HEAD + 'C-1,"=1+1",Boston,USA,2024-03-05,\nC-2,Beta "B",Boston,USA,,\n'
-    _, folder, _ = convert(tmp_path, "customers.csv", text)
+def _soffice() -> str | None:
+    """LibreOffice's command, on the PATH or where its installers put it."""
+    places = ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
+              "/Applications/LibreOffice.app/Contents/MacOS/soffice")  # fmt: skip
+    return shutil.which("soffice") or next((p for p in places if Path(p).is_file()), None)
+
+
+def _render_pdf(tmp_path: Path, workbook: Path) -> bytes:
     out = tmp_path / "pdf"
     profile = (tmp_path / "lo-profile").as_uri()
     subprocess.run(
         [
-            "soffice",
+            _soffice(),
             f"-env:UserInstallation={profile}",
             "--headless",
             "--convert-to",
             "pdf",
             "--outdir",
             str(out),
-            str(folder / "review.xlsx"),
+            str(workbook),
         ],
         check=True,
         capture_output=True,
         timeout=180,
     )
-    pdf = out / "review.pdf"
-    assert pdf.read_bytes()[:5] == b"%PDF-"
-    assert pdf.stat().st_size > 2000
+    return (out / "review.pdf").read_bytes()
+
+
+@pytest.mark.skipif(_soffice() is None, reason="LibreOffice is not installed")
+def test_libreoffice_converts_the_workbook_to_pdf(tmp_path):
+    text = HEAD + 'C-1,"=1+1",Boston,USA,2024-03-05,\nC-2,Beta "B",Boston,USA,,\n'
+    _, folder, _ = convert(tmp_path, "customers.csv", text)
+    pdf = _render_pdf(tmp_path, folder / "review.xlsx")
+    assert pdf[:5] == b"%PDF-"
+    assert len(pdf) > 2000
+
+
+@pytest.mark.skipif(_soffice() is None, reason="LibreOffice is not installed")
+def test_libreoffice_prints_a_credit_limit_batch_landscape(tmp_path):
+    convert(tmp_path, "CUSTOMER.CSV", FIRST)
+    _, folder, _ = convert(tmp_path, "CUSTOMER2.CSV", SECOND)
+    pdf = _render_pdf(tmp_path, folder / "review.xlsx")
+    assert pdf[:5] == b"%PDF-"
+    boxes = [tuple(float(n) for n in box.split()) for box in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", pdf)]
+    assert boxes and all(x1 - x0 > y1 - y0 for x0, y0, x1, y1 in boxes)  # every page landscape
+    pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
+    assert 4 <= pages <= 8  # Summary, Credit limits, Issues, Rejected: each one page wide
 
 
 def test_every_update_is_listed_even_past_the_records_shown(tmp_path):
@@ -248,3 +272,98 @@ def test_every_update_is_listed_even_past_the_records_shown(tmp_path):
         (f"C-{i}", "Bill to City", "Boston", "Salem") for i in (1, 2, 3)
     ]
     assert changes[0][4] and changes[1][4] is None and changes[2][4] is None  # only C-1 is shown
+
+
+# ------------------------------------------------------------------ credit limits, widths, printing
+SAGE_CUSTOMERS = "Customer ID,Customer Name,Bill to City,Credit Limit,Credit Status\n"
+FIRST = (
+    SAGE_CUSTOMERS + "C-1,Alpha,Boston,1000.00,OK\nC-2,Beta,Boston,2000.00,OK\nC-3,Gamma,Boston,500.00,OK\n"
+)
+SECOND = (
+    SAGE_CUSTOMERS + "C-1,Alpha,Boston,1100.00,OK\nC-2,Beta,Boston,50000.00,Notify Over Limit\n"
+    "C-3,Gamma,Boston,500.00,OK\n,No ID,Boston,5.00,OK\n"
+)
+
+
+@pytest.fixture
+def credit_batch(tmp_path):
+    """A credit-limit batch (BizOps owns customers): one change sent, one held, one unchanged,
+    one row rejected."""
+    convert(tmp_path, "CUSTOMER.CSV", FIRST)
+    return convert(tmp_path, "CUSTOMER2.CSV", SECOND)
+
+
+def test_a_credit_limit_batch_shows_each_customers_limit_before_and_now(credit_batch):
+    _, _, wb = credit_batch
+    assert wb.sheetnames == ["Summary", "Credit limits", "Issues", "Rejected"]
+    table = rows(wb["Credit limits"])
+    assert table[0] == (
+        "Row", "Customer ID", "Credit limit", "Credit status", "Limit before", "Status before", "Change", "Why",
+    )  # fmt: skip
+    by_id = {r[1]: r for r in table[1:]}
+    assert table[1][1] == "C-2"  # held changes first
+    held = by_id["C-2"]
+    assert held[2:7] == (50000.0, "Notify Over Limit", 2000.0, "OK", "HELD: not sent")
+    assert "above 50 % or 10,000" in held[7]
+    assert by_id["C-1"][2:7] == (1100.0, "OK", 1000.0, "OK", "changed: goes to BizOps")
+    assert by_id["C-3"][6] == "unchanged: not sent again"
+    sheet = wb["Credit limits"]
+    assert sheet["C3"].comment is not None and "'1000.00' → '1100.00'" in sheet["C3"].comment.text
+    assert sheet["A2"].fill.fgColor.rgb.endswith("F8CBAD")  # the held row is marked
+    s = summary(wb)
+    assert s["Import file"] == "credit_limits.csv"
+    assert s["File for BizOps"] == "credit_limits.csv (1 customers)"
+    assert s["Held changes"].startswith("held-credit-limits.csv: 1 customers")
+    assert any("credit_limits.csv" in str(v) for k, v in s.items() if str(k).startswith("Step"))
+
+
+def test_the_summary_highlights_rejected_rows_and_held_changes(credit_batch):
+    _, _, wb = credit_batch
+    ws = wb["Summary"]
+    marked = {r[0].value for r in ws.iter_rows() if r[0].fill.fgColor.rgb.endswith("F8CBAD")}
+    assert marked == {
+        "Rows rejected",
+        "Credit-limit changes held",
+        "Rows rejected (see the Rejected sheet)",
+        "Held",
+    }
+    assert ws["A2"].value is None and ws["A3"].value == "Needs attention"  # first thing on the sheet
+
+
+def test_a_clean_batch_highlights_nothing(tmp_path):
+    _, _, wb = convert(tmp_path, "customers.csv", HEAD + "C-1,Alpha,Boston,USA,,\n")
+    assert "Needs attention" not in summary(wb)
+    assert not [r for r in wb["Summary"].iter_rows() if r[0].fill.fgColor.rgb.endswith("F8CBAD")]
+
+
+def _check_layout(wb, records: str) -> None:
+    """Every sheet: landscape, one page wide, heading row repeated; labels (headings, the Summary's
+    first column) never cut; longer texts wrap (the records sheet's data aside: it is the import
+    file as it is, its columns up to 60 wide)."""
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1", ws.title
+        for row in ws.iter_rows():
+            for cell in row:
+                if not isinstance(cell.value, str) or cell.hyperlink:
+                    continue
+                width = ws.column_dimensions[cell.column_letter].width
+                summary = ws.title == "Summary"
+                if (cell.row == 1 and not summary) or (summary and cell.row > 1 and cell.column == 1):
+                    assert len(cell.value) <= width, (ws.title, cell.coordinate, cell.value, width)
+                elif len(cell.value) > width and ws.title != records and cell.row > 1:
+                    assert cell.alignment.wrap_text, (ws.title, cell.coordinate, cell.value, width)
+
+
+def test_every_sheet_fits_and_prints(credit_batch, tmp_path):
+    _check_layout(credit_batch[2], records="")
+    (tmp_path / "b").mkdir()
+    text = HEAD + "C-1,Alpha,Boston,USA,2024-13-45,\nC*2,Beta,Boston,USA,,\n"
+    _, _, wb = convert(tmp_path / "b", "customers.csv", text)
+    assert wb.sheetnames == ["Summary", "CUSTOMER.CSV", "Issues", "Rejected"]
+    _check_layout(wb, records="CUSTOMER.CSV")
+    long_messages = [c for c in wb["Issues"]["E"][1:] if len(c.value) > 40]
+    assert long_messages and all(c.alignment.wrap_text for c in long_messages)
+    label = max((r[0] for r in rows(wb["Summary"])[1:] if isinstance(r[0], str)), key=len)
+    assert wb["Summary"].column_dimensions["A"].width >= len(label) > 34  # 34: its old, cutting width
