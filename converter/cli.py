@@ -254,7 +254,7 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     t = Table(title="Files processed", title_justify="left")
-    for col in ("When", "File", "Entity", "Direction", "Outcome", "Batch"):
+    for col in ("When", "File", "Entity", "Direction", "Outcome", "Batch", "Records"):
         t.add_column(col)
     for r in rows:
         t.add_row(
@@ -264,6 +264,7 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
             r["direction"] or "",
             r["outcome"],
             r["batch"] or "-",
+            "-" if r["records"] is None else str(r["records"]),
         )
     out.print(t)
 

@@ -327,6 +327,7 @@ def test_history_is_in_time_order_and_filters_by_entity(ledger, monkeypatch):
         "batch",
         "sha256",
         "template",
+        "records",
     }
     assert rows[0]["sha256"] == "aa" * 32 and rows[0]["template"] == "bizops-to-sage50/customers@1"
     assert [r["file"] for r in ledger.history("vendors")] == ["v.csv"]
