@@ -159,7 +159,8 @@ def test_log_file_has_one_line_per_file(site, tmp_path):
     res = watch(site, "--log-file", str(log))
     assert res.exit_code == 1
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2, lines
+    assert len(lines) == 4, lines  # start, one line per file, stop
+    assert " INFO watcher started (PID " in lines[0] and " INFO watcher stopped (done): 1 processed, 1 failed" in lines[-1]
     by_file = {name: [line for line in lines if f" {name}: " in line] for name in ("good.csv", "broken.csv")}
     assert [len(v) for v in by_file.values()] == [1, 1]
     assert " INFO good.csv: converted, 1 in, 1 out, 0 rejected, batch " in by_file["good.csv"][0]
