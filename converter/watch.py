@@ -217,6 +217,7 @@ class Watcher:
         self._in_hand: dict[str, str] | None = None  # the file being converted, for the heartbeat
         self._odd: set[tuple[str, int, int]] = set()  # odd entries reported (name, device, inode)
         self.lost: str | None = None  # why the watcher stopped on its own (its inbox taken by another)
+        self.refused: list[ConversionResult] = []  # odd entries moved to failed/, for run_once's exit code
 
     # ------------------------------------------------------------------ lifecycle
     def acquire(self) -> None:
@@ -259,6 +260,12 @@ class Watcher:
             self.stop.set()
             return
         self.states.ok("inbox", f"the inbox {self.inbox} is there again")
+        if self._observer is not None:  # it watches the folder that went away: watch the new one
+            with contextlib.suppress(Exception):
+                self._observer.stop()
+            self._observer = None
+            self._supervise()
+        self.wake.set()
         log.warning(
             "the inbox %s was replaced by another folder (moved or recreated); took the lock on the new one",
             self.inbox,
@@ -377,6 +384,11 @@ class Watcher:
                 return
             self._odd.discard(found)  # no longer in the inbox
             self.stats.failed += 1
+            result = ConversionResult(input=str(dest), status="failed")
+            result.issues.append(
+                Issue(None, None, "not-a-file", odd_text(name, kind).split("\n")[0], "error")
+            )
+            self.refused.append(result)
             with contextlib.suppress(OSError):
                 _write_new(dest.with_name(dest.name + ".error.txt"), odd_text(name, kind))
             log.error("%s is %s, not a file; not opened, moved to failed/", name, kind)
@@ -408,6 +420,8 @@ class Watcher:
                     break
                 time.sleep(self.check)
         self.heartbeat()
+        results += self.refused
+        self.refused = []
         return results
 
     def run(self) -> None:
@@ -449,6 +463,7 @@ class Watcher:
                     ready = []
                 else:
                     self.states.ok("scan", f"scanning {self.inbox} again")
+                self.refused.clear()  # logged and counted already; kept only for run_once's exit code
                 if ready and not self._outbox_ready():
                     ready = []  # they wait in the inbox until the outbox can take a batch
                 for path in ready:
