@@ -399,6 +399,18 @@ class Watcher:
 
     def run_once(self, *, max_wait: float | None = None) -> list[ConversionResult]:
         """Process everything waiting now (for cron and Task Scheduler), then return."""
+        with quiet_unraisable(log):
+            self._beat.start()
+            try:
+                results = self._run_once(max_wait)
+            finally:
+                self._beat.stop()
+        self.heartbeat()
+        results += self.refused
+        self.refused = []
+        return results
+
+    def _run_once(self, max_wait: float | None) -> list[ConversionResult]:
         results = self.recover()
         deadline = time.time() + (max_wait if max_wait is not None else self.settle + 3 * self.check + 5)
         tried: set[Path] = set()  # a file that could not be claimed is not retried in this run
@@ -407,8 +419,12 @@ class Watcher:
             if not waiting:
                 self.ready_files()  # reports odd entries (FIFOs, folders named like files)
                 break
-            if not self._outbox_ready():
-                break  # the files stay in the inbox for the next run
+            if not self._outbox_ready():  # the files stay in the inbox for the next run
+                result = ConversionResult(input=str(self.outbox), status="failed")
+                text = self.states.messages().get("outbox", "the outbox cannot be written")
+                result.issues.append(Issue(None, None, "outbox-unwritable", text, "error"))
+                results.append(result)
+                break
             ready = [p for p in self.ready_files() if p not in tried]
             tried.update(ready)
             for path in ready:
@@ -419,9 +435,6 @@ class Watcher:
                 if time.time() > deadline:
                     break
                 time.sleep(self.check)
-        self.heartbeat()
-        results += self.refused
-        self.refused = []
         return results
 
     def run(self) -> None:
@@ -508,8 +521,13 @@ class Watcher:
                 return result  # the outbox's fault, not the file's: converted when it is writable
         try:
             self._archive(claimed, result)
-        except (OSError, ConverterError) as exc:  # kept in processing/: the next start retries it
+        except (OSError, ConverterError) as exc:  # never lost: kept in processing/, retried at the next start
             self.stats.failed += 1
+            if not os.path.lexists(claimed):  # archived; only its report could not be written
+                log.error(
+                    "%s was archived, but its report could not be written (%s)", shown(claimed.name), exc
+                )
+                return result
             log.error("%s could not be archived (%s); it stays in processing/", shown(claimed.name), exc)
             result.issues.append(
                 Issue(
@@ -532,9 +550,7 @@ class Watcher:
             log.error("%s could not be put back in the inbox (%s)", shown(claimed.name), exc)
             return False
         log.warning(
-            "%s could not be converted because the outbox cannot be written; put back in the inbox as %s",
-            shown(claimed.name),
-            shown(back.name),
+            "%s could not be finished; put back in the inbox as %s", shown(claimed.name), shown(back.name)
         )
         return True
 

@@ -260,3 +260,11 @@ def test_run_once_with_a_fifo_does_not_block_and_reports_it(site):
     assert [(Path(r.input).name, r.status, r.issues[0].code) for r in results] == [
         ("pipe.csv", "failed", "not-a-file")
     ]
+
+
+def test_run_once_with_an_unwritable_outbox_leaves_the_files_and_fails(site):
+    site["outbox"].write_text("not a folder")
+    drop(site["inbox"], "c.csv", customers_csv(["W-1"]))
+    results = watcher(site).run_once(max_wait=1)
+    assert [(r.status, r.issues[0].code) for r in results] == [("failed", "outbox-unwritable")]
+    assert waiting(site["inbox"]) == ["c.csv"] and archived(site["inbox"] / "failed") == []
