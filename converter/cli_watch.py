@@ -97,7 +97,13 @@ def watch(
     finally:
         watcher.release()
         stats = watcher.stats
-        why = f"on {received[0]}" if received else "its inbox was taken" if watcher.lost else "done"
+        why = (
+            f"on {received[0]}"
+            if received
+            else "its inbox was replaced and could not be locked"
+            if watcher.lost
+            else "done"
+        )
         logger.info("watcher stopped (%s): %d processed, %d failed", why, stats.processed, stats.failed)
     if watcher.lost:
         fail(ConverterError(watcher.lost))
