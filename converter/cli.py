@@ -298,6 +298,7 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
         box=SIMPLE_HEAD,
         pad_edge=False,
         show_edge=False,
+        collapse_padding=True,
     )
     t.add_column("#", justify="right", no_wrap=True)
     t.add_column("When", min_width=10)
@@ -305,6 +306,7 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     t.add_column("Entity", overflow="fold")
     t.add_column("Outcome", min_width=9)
     batch_column(t, [r["batch"] for r in rows])
+    t.add_column("Sent", justify="right", no_wrap=True)  # records the import file holds
     for n, r in enumerate(rows, 1):
         outcome = r["outcome"] + (" (initial load)" if r["initial_load"] else "")
         t.add_row(
@@ -314,6 +316,7 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
             f"{r['entity']} → {SYSTEMS[r['direction'].split('-to-')[1]]}" if r["direction"] else "",
             outcome,
             escape(r["batch"] or "-"),
+            "-" if r["records"] is None else str(r["records"]),
         )
     out.print(t)
     for n, r in enumerate(rows, 1):  # below the table, so a long reason never squeezes it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -50,10 +51,6 @@ def watch(
     ] = False,
 ) -> None:
     """Convert every export dropped into the inbox: masters first, each file once, nothing lost."""
-    try:
-        settings = load_settings(config)
-    except ConverterError as exc:
-        fail(exc)
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8")
         if log_file
@@ -65,6 +62,10 @@ def watch(
     logger = logging.getLogger("bizops-sage50")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
+    try:
+        settings = load_settings(config)
+    except ConverterError as exc:
+        logged_fail(logger, exc, log_file)
     watcher = Watcher(
         inbox=inbox or settings.resolve_path(settings.get("paths.inbox", "inbox")),
         outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),
@@ -75,23 +76,60 @@ def watch(
     )
     try:
         watcher.acquire()
-    except ConverterError as exc:
-        fail(exc)
-    signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
-    signal.signal(signal.SIGINT, lambda *_: watcher.stop.set())
+    except (ConverterError, OSError) as exc:
+        logged_fail(logger, exc, log_file)
+    received: list[str] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        logger.info("received %s: finishing the file in hand, then stopping", received[-1])
+        watcher.stop.set()
+        watcher.wake.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    mode = f"polling every {watcher.poll:g} s" if watcher.poll else "native events"
+    logger.info(
+        "watcher started (PID %d%s): watching %s (%s); batches go to %s",
+        os.getpid(),
+        ", once" if once else "",
+        watcher.inbox,
+        mode,
+        watcher.outbox,
+    )
+    code = 0
     try:
         if once:
             results = watcher.run_once()
-            raise typer.Exit(0 if all(r.ok for r in results) else 1)
-        mode = f"polling every {watcher.poll:g} s" if watcher.poll else "native events"
-        logger.info("watching %s (%s); batches go to %s", watcher.inbox, mode, watcher.outbox)
-        if initial_load:
-            logger.warning(
-                "initial load: every file taken until this watcher stops converts, whoever owns it"
-            )
-        watcher.run()
+            code = 0 if all(r.ok for r in results) else 1
+        else:
+            if initial_load:
+                logger.warning(
+                    "initial load: every file taken until this watcher stops converts, whoever owns it"
+                )
+            watcher.run()
+            code = 1 if watcher.lost else 0
     finally:
         watcher.release()
+        stats = watcher.stats
+        why = (
+            f"on {received[0]}"
+            if received
+            else "its inbox was replaced and could not be locked"
+            if watcher.lost
+            else "done"
+        )
+        logger.info("watcher stopped (%s): %d processed, %d failed", why, stats.processed, stats.failed)
+    if watcher.lost:
+        fail(ConverterError(watcher.lost))
+    raise typer.Exit(code)
+
+
+def logged_fail(logger: logging.Logger, exc: Exception, log_file: Path | None) -> None:
+    """A reason the watcher cannot start: in the log file too (the console shows it once)."""
+    if log_file:
+        logger.error("%s", exc)
+    fail(exc)
 
 
 DEFAULT_POLL = "5"

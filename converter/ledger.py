@@ -62,6 +62,7 @@ BATCH_REVIEW_COLUMNS = (
     "reviewed_by TEXT",
     "reviewed_at TEXT",
     "review_note TEXT",
+    "records INTEGER",  # documents/records the batch's import file holds, counted when it was claimed
 )
 BATCH_KEYS = (
     "batch",
@@ -130,12 +131,19 @@ class Ledger:
             self._conn = connect(self.path)
             self._conn.executescript(SCHEMA)
             # Ledgers from before the pid column: add it (SQLite has no ADD COLUMN IF NOT EXISTS).
-            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
-            for name in ("pid INTEGER", *BATCH_REVIEW_COLUMNS):
-                if name.split()[0] not in columns:
-                    self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name}")
+            if self._missing_columns():
+                # In one write transaction, so two converters opening a ledger at once do not both add one.
+                with self._conn:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    for name in self._missing_columns():
+                        self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name}")
             runs.upgrade(self._conn)  # the history of runs (ledgers before it: filled from files)
         return self._conn
+
+    def _missing_columns(self) -> list[str]:
+        assert self._conn is not None
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
+        return [name for name in ("pid INTEGER", *BATCH_REVIEW_COLUMNS) if name.split()[0] not in columns]
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -172,11 +180,22 @@ class Ledger:
     ) -> None:
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute(
-                "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(sha256, template) DO UPDATE SET "
-                "name=excluded.name, processed_at=excluded.processed_at, outcome=excluded.outcome, batch=excluded.batch",
-                (sha256, template, printable(name), size, now_iso(), entity, direction, outcome, batch),
-            )
+            self.upsert_file(sha256, template, name, size, entity, direction, outcome, batch)
+
+    def upsert_file(self, *values: Any) -> None:
+        """``record_file``'s write, inside a transaction the caller holds (see ``claims``)."""
+        sha256, template, name, size, entity, direction, outcome, batch = values
+        self.conn.execute(
+            "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(sha256, template) DO UPDATE SET "
+            "name=excluded.name, processed_at=excluded.processed_at, outcome=excluded.outcome, batch=excluded.batch",
+            (sha256, template, printable(name), size, now_iso(), entity, direction, outcome, batch),
+        )
+
+    def mark(self) -> int:
+        """Where the ledger stands now: a batch staged later has a higher mark (see ``claims``)."""
+        if not self.exists():
+            return 0
+        return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM batches").fetchone()[0])
 
     # ------------------------------------------------------------------ sent records
     def sent(self, entity: str, target: str, keys: Iterable[str]) -> dict[str, SentRecord]:
@@ -226,59 +245,87 @@ class Ledger:
         The batch name is reserved here, atomically: a name another converter staged first raises
         ``FileExistsError`` and the caller picks the next one.
         """
-        ts = now_iso()
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            row = self.conn.execute("SELECT state, pid FROM batches WHERE batch=?", (batch,)).fetchone()
-            if row is not None and not (row[0] == "pending" and row[1] == os.getpid()):
-                raise FileExistsError(f"batch name {batch} is taken")
-            self.conn.execute(
-                "INSERT OR REPLACE INTO batches (batch, path, direction, entity, source, sha256, created_at, "
-                "state, pid, hash, review) VALUES (?,?,?,?,?,?,?, 'pending', ?,?,?)",
+            self.stage_rows(
+                batch=batch,
+                path=path,
+                direction=direction,
+                entity=entity,
+                source=source,
+                sha256=sha256,
+                records=records,
+                target=target,
+                batch_hash=batch_hash,
+                awaiting_review=awaiting_review,
+            )
+
+    def stage_rows(
+        self,
+        *,
+        batch: str,
+        path: Path,
+        direction: str,
+        entity: str,
+        source: str,
+        sha256: str | None,
+        records: list[tuple[str, str, dict[str, Any]]] | Spool,
+        target: str,
+        batch_hash: str | None = None,
+        awaiting_review: bool = False,
+    ) -> None:
+        """``stage_batch``'s writes, inside a transaction the caller holds (see ``claims``)."""
+        ts = now_iso()
+        row = self.conn.execute("SELECT state, pid FROM batches WHERE batch=?", (batch,)).fetchone()
+        if row is not None and not (row[0] == "pending" and row[1] == os.getpid()):
+            raise FileExistsError(f"batch name {batch} is taken")
+        self.conn.execute(
+            "INSERT OR REPLACE INTO batches (batch, path, direction, entity, source, sha256, created_at, "
+            "state, pid, hash, review) VALUES (?,?,?,?,?,?,?, 'pending', ?,?,?)",
+            (
+                batch,
+                str(Path(path).absolute()),
+                direction,
+                entity,
+                printable(source),
+                sha256,
+                ts,
+                os.getpid(),
+                batch_hash,
+                "awaiting" if awaiting_review else None,
+            ),
+        )
+        # Earlier rows of these keys become each new row's `previous` (what forget brings back).
+        ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
+        keys = list(dict.fromkeys(rid.casefold() for rid in ids))
+        before: dict[str, str] = {}
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            cur = self.conn.execute(
+                "SELECT key, fingerprint, data, batch, sent_at, confirmed_at, previous FROM sent "
+                f"WHERE entity=? AND target=? AND key IN ({','.join('?' * len(part))})",
+                (entity, target, *part),
+            )
+            before.update((row[0], json.dumps(list(row[1:]))) for row in cur)
+        self.conn.executemany(
+            "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
+            "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
+            "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
+            (
                 (
-                    batch,
-                    str(Path(path).absolute()),
-                    direction,
                     entity,
-                    printable(source),
-                    sha256,
+                    target,
+                    rid.casefold(),
+                    rid,
+                    fp,
+                    data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
+                    batch,
                     ts,
-                    os.getpid(),
-                    batch_hash,
-                    "awaiting" if awaiting_review else None,
-                ),
-            )
-            # Earlier rows of these keys become each new row's `previous` (what forget brings back).
-            ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
-            keys = list(dict.fromkeys(rid.casefold() for rid in ids))
-            before: dict[str, str] = {}
-            for i in range(0, len(keys), 500):
-                part = keys[i : i + 500]
-                cur = self.conn.execute(
-                    "SELECT key, fingerprint, data, batch, sent_at, confirmed_at, previous FROM sent "
-                    f"WHERE entity=? AND target=? AND key IN ({','.join('?' * len(part))})",
-                    (entity, target, *part),
+                    before.get(rid.casefold()),
                 )
-                before.update((row[0], json.dumps(list(row[1:]))) for row in cur)
-            self.conn.executemany(
-                "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
-                "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
-                "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
-                (
-                    (
-                        entity,
-                        target,
-                        rid.casefold(),
-                        rid,
-                        fp,
-                        data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
-                        batch,
-                        ts,
-                        before.get(rid.casefold()),
-                    )
-                    for rid, fp, data in records
-                ),
-            )
+                for rid, fp, data in records
+            ),
+        )
 
     def finish_batch(self, batch: str) -> None:
         """Step 2 of 2, after the batch folder is in place."""
@@ -340,7 +387,8 @@ class Ledger:
             return []
         cols = ", ".join(f"b.{k}" for k in BATCH_KEYS)
         rows = self.conn.execute(
-            f"SELECT {cols}, (SELECT COUNT(*) FROM sent s WHERE s.batch = b.batch) FROM batches b "
+            # What the import file holds (counted when claimed); older ledgers: the records still on it.
+            f"SELECT {cols}, COALESCE(b.records, (SELECT COUNT(*) FROM sent s WHERE s.batch = b.batch)) FROM batches b "
             "ORDER BY b.created_at DESC, b.batch DESC"
         ).fetchall()
         return [{**dict(zip(BATCH_KEYS, r[:-1], strict=True)), "records": int(r[-1])} for r in rows]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .batches import Batch
 from .catalog import Catalog
+from .claims import CLAIM_ATTEMPTS, ClaimConflict, claim_batch, file_claim, record_unsent
 from .credit_limits import write_credit_limits
 from .detection import Detection
 from .direction import detect_for_target
@@ -154,25 +155,53 @@ def convert_file(
     With ``write=False`` every check runs but nothing is written (``bizops-sage50 validate``).
     ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
+    Converters sharing a ledger claim each batch atomically (``claims``): a file or a document is
+    sent by one of them only; the others report it already processed, or skip it as a duplicate.
     """
-    result = ConversionResult(input=str(path), initial_load=initial_load)
+    options = dict(
+        settings=settings,
+        outbox=outbox,
+        to=to,
+        entity=entity,
+        encoding=encoding,
+        date_order=date_order,
+        now=now,
+        write=write,
+        full=full,
+        initial_load=initial_load,
+        release_held=release_held,
+    )
+    for _ in range(CLAIM_ATTEMPTS):
+        result = ConversionResult(input=str(path), initial_load=initial_load)
+        try:
+            return _attempt(path, result, **options)
+        except ClaimConflict as exc:
+            # Another converter sharing the ledger won this file or some of its records: convert
+            # again from the start, so they are found already processed / already sent.
+            lost = exc
+    result.issues.append(
+        Issue(
+            None,
+            None,
+            "claim-conflict",
+            f"{path.name}: other converters sharing the ledger kept sending the same records ({lost}); "
+            "nothing was written. Convert the file again when they are done.",
+            "error",
+        )
+    )
+    result.status, result.outputs, result.batch = "failed", [], None
+    if write:
+        record_run(settings, result)
+    return result
+
+
+def _attempt(path: Path, result: ConversionResult, **options: Any) -> ConversionResult:
+    """One conversion of ``path``; raises ``ClaimConflict`` when another converter won its claim."""
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
-        _convert(
-            path,
-            result,
-            settings=settings,
-            outbox=outbox,
-            to=to,
-            entity=entity,
-            encoding=encoding,
-            date_order=date_order,
-            now=now,
-            write=write,
-            full=full,
-            initial_load=initial_load,
-            release_held=release_held,
-        )
+        _convert(path, result, **options)
+    except ClaimConflict:
+        raise
     except (ConverterError, OSError) as exc:
         code = next((c for cls, c in _ERROR_CODES.items() if isinstance(exc, cls)), "io-error")
         text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
@@ -187,8 +216,8 @@ def convert_file(
         )
         result.issues.append(Issue(None, None, "internal-error", text, "error"))
         result.status, result.outputs, result.batch = "failed", [], None
-    if write:
-        record_run(settings, result)
+    if options["write"]:
+        record_run(options["settings"], result)
     return result
 
 
@@ -232,8 +261,10 @@ def _convert(
         )
     order = date_order or settings.date_order
     ledger = Ledger.for_settings(settings) if write else None
+    mark = 0
     if ledger is not None:
         ledger.reconcile()  # settle what a crash left half-recorded
+        mark = ledger.mark()  # what this run reads of the ledger; its claim checks what came after
     table = open_table(path, encoding=encoding or settings.get("reading.encoding"), limits=settings.limits)
     det = detect_for_target(table, to=to, entity=entity, site_columns=site_columns(settings))
     result.source_system, result.entity = det.system, det.entity
@@ -425,7 +456,9 @@ def _convert(
                     "info",
                 )
             )
-            remember(ledger, path, result, template_key, batch=None)
+            claim = file_claim(path, result, template_key, once=not (full or release_held))
+            if claim is not None:
+                record_unsent(ledger, claim)
             return
         manifest = build_manifest(
             path,
@@ -464,21 +497,22 @@ def _convert(
             )
 
         def stage(name: str, final: Path) -> None:
-            # A batch that sends nothing (every row rejected, or credit limits only held) is still
-            # recorded, so `batches` lists it.
-            for entity_name, target_name, records in staged or [("credit_limits", "bizops", [])]:
-                ledger.stage_batch(
-                    batch=name,
-                    path=final,
-                    direction=f"{det.system}-to-{target_system}",
-                    entity=entity_name,
-                    source=path.name,
-                    sha256=result.sha256,
-                    records=records,
-                    target=target_name,
-                    batch_hash=batch.manifest["batch_sha256"],
-                    awaiting_review=gate,
-                )
+            claim_batch(
+                ledger,
+                mark=mark,
+                batch=name,
+                path=final,
+                direction=f"{det.system}-to-{target_system}",
+                source=path.name,
+                sha256=result.sha256,
+                # A batch that sends nothing (every row rejected, or credit limits only held) is
+                # still recorded, so `batches` lists it.
+                staged=staged
+                or [("credit_limits", "bizops", []) if credit_only else (target.entity, target.system, [])],
+                file=file_claim(path, result, template_key, once=not (full or release_held)),
+                batch_hash=batch.manifest["batch_sha256"],
+                awaiting_review=gate,
+            )
 
         final = batch.commit(
             manifest,

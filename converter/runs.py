@@ -37,6 +37,7 @@ KEYS = (
     "template",
     "initial_load",
     "reason",
+    "records",
 )
 REASON_MAX = 500
 
@@ -126,10 +127,12 @@ def record(
 
 def history(conn: sqlite3.Connection, entity: str | None = None) -> list[dict[str, Any]]:
     """Every run, oldest first."""
+    # With the batch's record count: what its import file holds (``batches.records``).
     sql = (
-        "SELECT at, file, entity, direction, outcome, batch, sha256, template, initial_load, reason FROM runs"
-        + (" WHERE entity=?" if entity else "")
-        + " ORDER BY at, id"
+        "SELECT r.at, r.file, r.entity, r.direction, r.outcome, r.batch, r.sha256, r.template, r.initial_load, "
+        "r.reason, b.records FROM runs r LEFT JOIN batches b ON b.batch = r.batch"
+        + (" WHERE r.entity=?" if entity else "")
+        + " ORDER BY r.at, r.id"
     )
     rows = conn.execute(sql, (entity,) if entity else ())
     return [{**dict(zip(KEYS, row, strict=True)), "initial_load": bool(row[8])} for row in rows]

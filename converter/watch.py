@@ -46,6 +46,11 @@ from .pipeline import ConversionResult, convert_file
 from .reading import open_table
 from .runs import record_result
 from .settings import Settings
+from .watch_health import Heartbeat, States, outbox_problem, quiet_unraisable, why
+from .watch_inbox import kind_of, odd_entry, odd_text
+from .watch_lock import LOCK_NAME, InboxLock, WatcherBusy
+
+__all__ = ["LOCK_NAME", "Watcher", "WatcherBusy", "ignored", "network_filesystem"]
 
 log = logging.getLogger("bizops-sage50.watch")
 
@@ -54,12 +59,6 @@ SUBFOLDERS = ("processing", "processed", "failed")
 NETWORK_FS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "fuse.sshfs", "9p", "davfs", "fuse.davfs2"}
 # Sage 50 imports lists before journals: masters first, then transactions.
 ORDER = [e for e in ENTITIES if e != "credit_limits"]  # layouts lists them in this order
-LOCK_NAME = ".bizops-sage50-watch.lock"
-_HELD: set[Path] = set()  # locks held by watchers of this process (their PID is ours, yet they are not stale)
-
-
-class WatcherBusy(ConverterError):
-    """Another watcher holds this inbox."""
 
 
 class UnsafeFolder(ConverterError):
@@ -229,7 +228,13 @@ class Watcher:
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> (size, mtime, when checked)
         self._next_due = self.check  # seconds until a file seen can next be ready
         self._observer = None
-        self._lock: Path | None = None
+        self._lock: InboxLock | None = None
+        self.states = States(log)  # lasting problems (outbox, inbox, heartbeat), each logged once
+        self._beat = Heartbeat(outbox, self._heartbeat_data, self.states)
+        self._in_hand: dict[str, str] | None = None  # the file being converted, for the heartbeat
+        self._odd: set[tuple[str, int, int]] = set()  # odd entries reported (name, device, inode)
+        self.lost: str | None = None  # why the watcher stopped on its own (its inbox taken by another)
+        self.refused: list[ConversionResult] = []  # odd entries moved to failed/, for run_once's exit code
 
     # ------------------------------------------------------------------ lifecycle
     def acquire(self) -> None:
@@ -237,33 +242,65 @@ class Watcher:
         self.inbox.mkdir(parents=True, exist_ok=True)
         for sub in SUBFOLDERS:
             checked_folder(self.inbox, sub)
-        lock = self.inbox / LOCK_NAME
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-                os.write(fd, str(os.getpid()).encode())
-                os.close(fd)
-                self._lock = lock
-                _HELD.add(lock.resolve())
-                return
-            except FileExistsError:
-                try:
-                    pid = int(lock.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid and pid_alive(pid) and (pid != os.getpid() or lock.resolve() in _HELD):
-                    raise WatcherBusy(
-                        f"Another watcher (PID {pid}) already watches {self.inbox}. Stop it first, or "
-                        f"remove {lock} if that process is gone."
-                    ) from None
-                lock.unlink(missing_ok=True)  # stale: its process is gone
-        raise WatcherBusy(f"Could not take the lock {lock}.")
+        lock = InboxLock(self.inbox)
+        lock.acquire()
+        self._lock = lock
 
     def release(self) -> None:
+        """Remove our lock (only ours: see ``watch_lock``)."""
         if self._lock is not None:
-            _HELD.discard(self._lock.resolve())
-            self._lock.unlink(missing_ok=True)
+            self._lock.release()
             self._lock = None
+
+    def _check_inbox(self) -> None:
+        """Notice an inbox moved away or replaced by another folder: re-take the lock on the folder
+        now under its name, or stop when another watcher holds that one."""
+        state = self._lock.moved() if self._lock is not None else None
+        if state is None:
+            self.states.ok("inbox", f"the inbox {self.inbox} is back")
+            return
+        if state == "missing":
+            self.states.problem(
+                "inbox", "missing", f"the inbox {self.inbox} is gone (moved or removed); waiting for it"
+            )
+            return
+        self.release()  # ours, in the folder that moved away: removed there
+        self._seen.clear()
+        try:
+            self.acquire()
+        except (OSError, ConverterError) as exc:
+            self.lost = (
+                f"The inbox {self.inbox} is no longer the folder this watcher locked (it was moved or "
+                f"replaced), and its lock cannot be taken: {exc} This watcher stops."
+            )
+            log.error("%s", self.lost)
+            self.stop.set()
+            return
+        self.states.ok("inbox", f"the inbox {self.inbox} is there again")
+        if self._observer is not None:  # it watches the folder that went away: watch the new one
+            with contextlib.suppress(Exception):
+                self._observer.stop()
+            self._observer = None
+            self._supervise()
+        self.wake.set()
+        log.warning(
+            "the inbox %s was replaced by another folder (moved or recreated); took the lock on the new one",
+            self.inbox,
+        )
+
+    def _outbox_ready(self) -> bool:
+        """Whether a batch can be written now; a problem is logged once and files wait in the inbox."""
+        problem = outbox_problem(self.outbox)
+        if problem is None:
+            self.states.ok("outbox", f"the outbox {self.outbox} is writable again; converting")
+            return True
+        self.states.problem(
+            "outbox",
+            why(problem),
+            f"cannot write to the outbox {self.outbox} ({problem}); files wait in the inbox, retrying "
+            "every second. Free some space, or make the outbox a writable folder again.",
+        )
+        return False
 
     def recover(self) -> list[ConversionResult]:
         """After a crash: finish files left in processing/, remove orphan temporary batch folders."""
@@ -317,6 +354,7 @@ class Watcher:
                 ready.append(path)
                 continue
             if not path.is_file():
+                self._report_odd(path)
                 continue
             present.add(path)
             try:
@@ -345,14 +383,65 @@ class Watcher:
         limits = self.settings.limits
         return sorted(ready, key=lambda p: _priority(p, limits))
 
+    def _report_odd(self, path: Path) -> None:
+        """A FIFO, socket, device or stray folder: reported once, moved to failed/ when it can be, never opened."""
+        found = odd_entry(path, SUBFOLDERS)
+        if found is None or found in self._odd:
+            return
+        self._odd.add(found)
+        kind, movable = kind_of(path)
+        name = shown(path.name)
+        if movable:
+            try:
+                dest = unique_path(checked_folder(self.inbox, "failed"), path.name)
+                os.rename(path, dest)
+            except (OSError, ConverterError) as exc:
+                log.error(
+                    "%s is %s, not a file; it cannot be moved to failed/ (%s); remove it", name, kind, exc
+                )
+                return
+            self._odd.discard(found)  # no longer in the inbox
+            self.stats.failed += 1
+            result = ConversionResult(input=str(dest), status="failed")
+            result.issues.append(
+                Issue(None, None, "not-a-file", odd_text(name, kind).split("\n")[0], "error")
+            )
+            self.refused.append(result)
+            with contextlib.suppress(OSError):
+                _write_new(dest.with_name(dest.name + ".error.txt"), odd_text(name, kind))
+            log.error("%s is %s, not a file; not opened, moved to failed/", name, kind)
+            return
+        log.error(
+            "%s is %s, not a file; not opened, left in the inbox (remove it or move it away)", name, kind
+        )
+
     def run_once(self, *, max_wait: float | None = None) -> list[ConversionResult]:
         """Process everything waiting now (for cron and Task Scheduler), then return."""
+        with quiet_unraisable(log):
+            self._beat.start()
+            try:
+                results = self._run_once(max_wait)
+            finally:
+                self._beat.stop()
+        self.heartbeat()
+        results += self.refused
+        self.refused = []
+        return results
+
+    def _run_once(self, max_wait: float | None) -> list[ConversionResult]:
         results = self.recover()
         deadline = time.time() + (max_wait if max_wait is not None else self.settle + 3 * self.check + 5)
         tried: set[Path] = set()  # a file that could not be claimed is not retried in this run
         while not self.stop.is_set():
             waiting = [p for p in self.inbox.iterdir() if (p.is_file() or p.is_symlink()) and not ignored(p)]
             if not waiting:
+                self.ready_files()  # reports odd entries (FIFOs, folders named like files)
+                break
+            if not self._outbox_ready():  # the files stay in the inbox for the next run
+                result = ConversionResult(input=str(self.outbox), status="failed")
+                text = self.states.messages().get("outbox", "the outbox cannot be written")
+                result.issues.append(Issue(None, None, "outbox-unwritable", text, "error"))
+                results.append(result)
                 break
             ready = [p for p in self.ready_files() if p not in tried]
             tried.update(ready)
@@ -364,39 +453,56 @@ class Watcher:
                 if time.time() > deadline:
                     break
                 time.sleep(self.check)
-        self.heartbeat()
         return results
 
     def run(self) -> None:
-        """Watch until ``stop`` is set; SIGINT/SIGTERM set it and the file in hand is finished."""
-        self.recover()
-        self._start_observer()
-        last_scan = 0.0
-        try:
-            while not self.stop.is_set():
-                self._supervise()
-                pending = bool(self._seen)
-                due = time.time() - last_scan >= self.rescan
-                if self.wake.is_set() or pending or due:
-                    self.wake.clear()
-                    last_scan = time.time()
-                    try:
-                        ready = self.ready_files()
-                    except OSError as exc:  # the inbox is unreachable (a share dropped out): retry
-                        log.warning("cannot scan %s (%s); retrying", self.inbox, exc)
-                        ready = []
-                    for path in ready:
-                        if self.stop.is_set():
-                            break
-                        self._take(path)
-                self.heartbeat()
-                wait = min(self.check, max(0.05, self._next_due)) if self._seen else self.check
-                self.wake.wait(timeout=wait)
-        finally:
-            if self._observer is not None:
-                self._observer.stop()
-                self._observer.join(timeout=5)
+        """Watch until ``stop`` is set; SIGINT/SIGTERM set it and the file in hand is finished.
+
+        The heartbeat is written from its own thread meanwhile; an unwritable outbox or a moved
+        inbox is logged once and waited out (see ``_outbox_ready``, ``_check_inbox``)."""
+        with quiet_unraisable(log):
             self.heartbeat()
+            self._beat.start()
+            try:
+                self.recover()
+                self._start_observer()
+                self._loop()
+            except Exception:
+                log.exception("the watcher stopped on an unexpected error")
+                raise
+            finally:
+                self._beat.stop()
+                if self._observer is not None:
+                    self._observer.stop()
+                    self._observer.join(timeout=5)
+                self.heartbeat()
+
+    def _loop(self) -> None:
+        last_scan = 0.0
+        while not self.stop.is_set():
+            self._supervise()
+            self._check_inbox()
+            pending = bool(self._seen)
+            due = time.time() - last_scan >= self.rescan
+            if (self.wake.is_set() or pending or due) and not self.stop.is_set():
+                self.wake.clear()
+                last_scan = time.time()
+                try:
+                    ready = self.ready_files()
+                except OSError as exc:  # the inbox is unreachable (a share dropped out): retry
+                    self.states.problem("scan", why(exc), f"cannot scan {self.inbox} ({exc}); retrying")
+                    ready = []
+                else:
+                    self.states.ok("scan", f"scanning {self.inbox} again")
+                self.refused.clear()  # logged and counted already; kept only for run_once's exit code
+                if ready and not self._outbox_ready():
+                    ready = []  # they wait in the inbox until the outbox can take a batch
+                for path in ready:
+                    if self.stop.is_set():
+                        break
+                    self._take(path)
+            wait = min(self.check, max(0.05, self._next_due)) if self._seen else self.check
+            self.wake.wait(timeout=wait)
 
     # ------------------------------------------------------------------ one file
     def _take(self, path: Path) -> ConversionResult:
@@ -421,6 +527,7 @@ class Watcher:
         elif claimed.stat().st_size == 0:
             result = empty_file(claimed)
         else:
+            self._in_hand = {"file": shown(claimed.name), "since": _now()}
             try:
                 options = {"initial_load": True} if self.initial_load else {}
                 result = self.convert(claimed, settings=self.settings, outbox=self.outbox, **options)
@@ -431,13 +538,22 @@ class Watcher:
                 result.issues.append(
                     Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error")
                 )
+            finally:
+                self._in_hand = None
+            if not result.ok and not self._outbox_ready() and self._give_back(claimed):
+                return result  # the outbox's fault, not the file's: converted when it is writable
         if own:
             result.initial_load = self.initial_load
             self._record(result)
         try:
             self._archive(claimed, result)
-        except (OSError, ConverterError) as exc:  # kept in processing/: the next start retries it
+        except (OSError, ConverterError) as exc:  # never lost: kept in processing/, retried at the next start
             self.stats.failed += 1
+            if not os.path.lexists(claimed):  # archived; only its report could not be written
+                log.error(
+                    "%s was archived, but its report could not be written (%s)", shown(claimed.name), exc
+                )
+                return result
             log.error("%s could not be archived (%s); it stays in processing/", shown(claimed.name), exc)
             result.issues.append(
                 Issue(
@@ -456,6 +572,19 @@ class Watcher:
             record_result(Ledger.for_settings(self.settings), result)
         except (sqlite3.Error, OSError, ValueError) as exc:
             log.warning("%s: could not be added to the history (%s)", shown(Path(result.input).name), exc)
+
+    def _give_back(self, claimed: Path) -> bool:
+        """Put a file whose conversion the outbox stopped back in the inbox, under its name."""
+        try:
+            back = unique_path(self.inbox, claimed.name)
+            os.rename(claimed, back)
+        except OSError as exc:
+            log.error("%s could not be put back in the inbox (%s)", shown(claimed.name), exc)
+            return False
+        log.warning(
+            "%s could not be finished; put back in the inbox as %s", shown(claimed.name), shown(back.name)
+        )
+        return True
 
     def _archive(self, claimed: Path, result: ConversionResult) -> None:
         good = (
@@ -487,19 +616,26 @@ class Watcher:
             first = next((i.message for i in result.issues if i.severity == "error"), result.status)
             log.error("%s: %s (%s); moved to failed/", shown(claimed.name), result.status, shown(first))
 
-    def heartbeat(self) -> None:
-        """``outbox/.heartbeat``: the time and the counts, so monitoring can tell the watcher is alive."""
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        data: dict[str, Any] = {
-            "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    def heartbeat(self) -> bool:
+        """``outbox/.heartbeat`` now; False (logged once) when it cannot be written."""
+        return self._beat.write()
+
+    def _heartbeat_data(self) -> dict[str, Any]:
+        """The time, the counts, the file in hand and the problems, so monitoring can tell the
+        watcher is alive and what it is doing."""
+        return {
+            "time": _now(),
             "pid": os.getpid(),
             "inbox": str(self.inbox),
             "mode": f"polling every {self.poll:g} s" if self.poll else "native events",
             **self.stats.__dict__,
+            "in_hand": self._in_hand,
+            "problems": self.states.messages(),
         }
-        tmp = self.outbox / ".heartbeat.tmp"
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.outbox / ".heartbeat")
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 def _priority(path: Path, limits: Limits | None = None) -> tuple[int, str]:

@@ -159,7 +159,11 @@ def test_log_file_has_one_line_per_file(site, tmp_path):
     res = watch(site, "--log-file", str(log))
     assert res.exit_code == 1
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 2, lines
+    assert len(lines) == 4, lines  # start, one line per file, stop
+    assert (
+        " INFO watcher started (PID " in lines[0]
+        and " INFO watcher stopped (done): 1 processed, 1 failed" in lines[-1]
+    )
     by_file = {name: [line for line in lines if f" {name}: " in line] for name in ("good.csv", "broken.csv")}
     assert [len(v) for v in by_file.values()] == [1, 1]
     assert " INFO good.csv: converted, 1 in, 1 out, 0 rejected, batch " in by_file["good.csv"][0]
@@ -216,6 +220,70 @@ def test_second_watcher_exits_non_zero_with_a_clear_message(site):
     finally:
         other.kill()
         other.wait()
+
+
+def test_a_refusal_and_a_bad_config_are_in_the_log_file(site, tmp_path):
+    other = subprocess.Popen(["sleep", "30"])
+    log = tmp_path / "watch.log"
+    try:
+        site["inbox"].mkdir()
+        (site["inbox"] / LOCK_NAME).write_text(str(other.pid))
+        res = watch(site, "--log-file", str(log), once=False)
+        assert res.exit_code == 1
+        assert f" ERROR Another watcher (PID {other.pid}) already watches" in log.read_text(encoding="utf-8")
+    finally:
+        other.kill()
+        other.wait()
+    site["config"] = tmp_path / "nope.toml"
+    res = watch(site, "--log-file", str(log))
+    assert res.exit_code != 0
+    assert "nope.toml" in log.read_text(encoding="utf-8").splitlines()[-1]
+
+
+def _start_watcher(base: Path, name: str) -> subprocess.Popen:
+    args = ["watch", "--inbox", str(base / "inbox"), "--outbox", str(base / "outbox"), "--poll", "0.2"]
+    args += ["--config", str(base / "bizops-sage50.toml"), "--log-file", str(base / f"{name}.log")]
+    return subprocess.Popen([str(Path(sys.executable).with_name("bizops-sage50")), *args], cwd=base)
+
+
+def test_a_second_watcher_on_a_replaced_inbox_never_loses_its_lock_to_the_first(tmp_path):
+    """The inbox renamed away and a fresh one put in its place, a second watcher started on it:
+    one of the two holds the new inbox, the other stops saying why, and no lock is removed by
+    a watcher that does not hold it."""
+    (tmp_path / "bizops-sage50.toml").write_text(CONFIG, encoding="utf-8")
+    first = _start_watcher(tmp_path, "first")
+    procs = [first]
+    try:
+        lock = tmp_path / "inbox" / LOCK_NAME
+        end = time.monotonic() + 30
+        while (
+            not (lock.is_file() and (tmp_path / "outbox" / ".heartbeat").is_file()) and time.monotonic() < end
+        ):
+            time.sleep(0.05)
+        (tmp_path / "inbox").rename(tmp_path / "moved-away")
+        (tmp_path / "inbox").mkdir()
+        second = _start_watcher(tmp_path, "second")
+        procs.append(second)
+        while all(p.poll() is None for p in procs) and time.monotonic() < end:
+            time.sleep(0.05)
+        [loser] = [p for p in procs if p.poll() is not None]
+        [winner] = [p for p in procs if p is not loser]
+        assert loser.returncode == 1
+        assert lock.read_text() == str(winner.pid)  # the loser left the winner's lock alone
+        loser_log = (tmp_path / ("first.log" if loser is first else "second.log")).read_text(encoding="utf-8")
+        assert f"Another watcher (PID {winner.pid}) already watches" in loser_log
+        drop(tmp_path / "inbox", "c.csv", customers_csv(["R-1"]))
+        while not list((tmp_path / "inbox" / "processed").glob("*/c.csv")) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert list((tmp_path / "inbox" / "processed").glob("*/c.csv"))
+        winner.send_signal(signal.SIGTERM)
+        assert winner.wait(timeout=20) == 0
+        assert not lock.exists() and not (tmp_path / "moved-away" / LOCK_NAME).exists()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def test_stale_lock_of_a_dead_watcher_is_taken_over(site):
@@ -298,3 +366,8 @@ def test_sigterm_and_sigint_finish_the_file_in_hand_then_exit_0(tmp_path):
         assert not (inbox / LOCK_NAME).exists(), sig.name
         log = (base / "watch.log").read_text(encoding="utf-8")
         assert " a.csv: converted" in log and "b.csv" not in log, sig.name
+        assert " INFO watcher started (PID " in log.splitlines()[0], sig.name
+        assert f" INFO received {sig.name}: finishing the file in hand" in log, sig.name
+        assert f" INFO watcher stopped (on {sig.name}): 1 processed, 0 failed" in log.splitlines()[-1], (
+            sig.name
+        )

@@ -340,6 +340,7 @@ def test_history_is_every_run_in_time_order_and_filters_by_entity(ledger, monkey
         "template",
         "initial_load",
         "reason",
+        "records",
     }
     assert (rows[0]["reason"], rows[0]["initial_load"], rows[3]["initial_load"]) == ("why", False, True)
     assert rows[3]["batch"] == "b2" and rows[0]["template"] == "bizops-to-sage50/customers@1"

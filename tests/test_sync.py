@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import converter.ledger as ledger_mod
 from converter import batches as batches_mod
 from converter import cli
+from converter import pipeline as pipeline_mod
 from converter.catalog import Catalog
 from converter.ledger import Ledger
 from converter.pipeline import convert_file
@@ -706,17 +707,17 @@ def test_a_batch_name_taken_by_another_converter_keeps_its_records(site, tmp_pat
     now = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
     mine = put(tmp_path, "mine.csv", BIZ_CUSTOMERS + CUST_A)
     theirs = put(tmp_path, "theirs.csv", BIZ_CUSTOMERS + CUST_B)
-    real = Ledger.stage_batch
+    real = pipeline_mod.claim_batch
     done = []
 
-    def stage(self, **kw):
+    def stage(ledger, **kw):
         if not done:  # the other converter finishes in the same second, between our check and our rename
             done.append(None)
-            monkeypatch.setattr(Ledger, "stage_batch", real)
+            monkeypatch.setattr(pipeline_mod, "claim_batch", real)
             done[0] = convert(site, theirs, now=now)
-        return real(self, **kw)
+        return real(ledger, **kw)
 
-    monkeypatch.setattr(Ledger, "stage_batch", stage)
+    monkeypatch.setattr(pipeline_mod, "claim_batch", stage)
     result = convert(site, mine, now=now)
     monkeypatch.undo()
     assert result.status == "converted" and done[0].status == "converted"
@@ -781,8 +782,9 @@ def test_crash_after_the_rename_neither_loses_nor_duplicates(site, tmp_path, mon
 
     again = convert(site, src)
     assert batch_states(site) == {folder.name: "recorded"}
+    # The file was claimed with its batch, in the same transaction as the records: the same file again.
     assert again.ok and again.records_out == 0 and again.batch is None
-    assert again.skipped == 3 and {"duplicate-document", "nothing-new"} <= codes(again)
+    assert again.status == "already-processed" and "same-file" in codes(again)
     assert batch_dirs(site) == [folder]
     assert sent_keys(site) == [("invoices", "sage50", "c-1|inv-1"), ("invoices", "sage50", "c-2|inv-2")]
     assert (
@@ -797,8 +799,10 @@ def test_crash_after_the_rename_of_masters(site, tmp_path, monkeypatch):
     convert(site, src)
     monkeypatch.undo()
     again = convert(site, src)
-    assert again.counts == {"created": 0, "updated": 0, "unchanged": 2}
+    assert again.status == "already-processed"  # claimed with its batch, which the next run keeps
     assert again.batch is None and len(batch_dirs(site)) == 1
+    changed = convert(site, put(tmp_path, "c2.csv", BIZ_CUSTOMERS + CUST_A + CUST_B + "\n"))
+    assert changed.counts == {"created": 0, "updated": 0, "unchanged": 2}
     assert set(batch_states(site).values()) == {"recorded"}
 
 

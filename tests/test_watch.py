@@ -826,7 +826,10 @@ def test_heartbeat_has_time_and_counts(make, inbox, outbox):
         "processed",
         "failed",
         "observer_restarts",
+        "in_hand",
+        "problems",
     }
+    assert (data["in_hand"], data["problems"]) == (None, {})
     when = dt.datetime.fromisoformat(data["time"])
     assert when.tzinfo is not None
     assert abs((dt.datetime.now(dt.UTC) - when).total_seconds()) < 30
