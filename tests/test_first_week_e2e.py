@@ -150,7 +150,8 @@ def test_a_sites_first_week(tmp_path: Path) -> None:
     # owns them) and items, which BizOps owns: read for reference, not converted, exit 0.
     for name in ("CUSTOMER.CSV", "VENDOR.CSV", "ITEM.CSV"):
         export(inbox, "sage50", name)
-    run("watch", "--once")
+    res = run("watch", "--once")
+    assert "ITEM.CSV: reference-only" in res.stderr and "`ownership.products`" in res.stderr
     assert files(inbox) == [] and files(inbox / "failed") == []
     history = {r["file"]: r for r in as_json("history")}
     assert {f: history[f]["outcome"] for f in history} == {
