@@ -44,7 +44,7 @@ from .ledger import Ledger, pid_alive
 from .limits import Limits
 from .pipeline import ConversionResult, convert_file
 from .reading import open_table
-from .runs import record_result
+from .runs import reason, record_result
 from .settings import Settings
 from .watch_health import Heartbeat, States, outbox_problem, quiet_unraisable, why
 from .watch_inbox import kind_of, odd_entry, odd_text
@@ -599,14 +599,16 @@ class Watcher:
                 json.dumps(result.as_dict() | {"input": str(dest)}, indent=2, ensure_ascii=False) + "\n",
             )
             self.stats.processed += 1
+            why = reason(result) if result.status == "reference-only" else None
             log.info(
-                "%s: %s, %d in, %d out, %d rejected, batch %s",
+                "%s: %s, %d in, %d out, %d rejected, batch %s%s",
                 shown(claimed.name),
                 result.status,
                 result.rows_in,
                 result.records_out,
                 result.rejected,
                 result.batch or "-",
+                f"; {why}" if why else "",
             )
         else:
             dest = unique_path(checked_folder(self.inbox, "failed"), claimed.name)

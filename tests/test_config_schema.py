@@ -215,6 +215,7 @@ def test_every_key_the_code_reads_is_defined_in_the_schema():
         ["approve", "b1"],
         ["reject", "b1", "--reason", "no"],
         ["watch", "--once"],
+        ["retry", "--all"],
     ],
 )
 def test_every_command_that_reads_the_config_checks_it_first(tmp_path, args):

@@ -83,6 +83,8 @@ def test_watch_without_initial_load_reads_it_for_reference_only(site):
     [run] = runs(site)
     assert (run["outcome"], run["initial_load"], run["batch"]) == ("reference-only", False, None)
     assert run["reason"].startswith("read for reference: 1 vendors now known in BizOps")
+    # The watcher's log says so too: what was learned, and why it was not converted.
+    assert "vendors.csv: reference-only" in res.stderr and "(`ownership.vendors`)" in res.stderr
     today = next((site["inbox"] / "processed").iterdir())
     assert "vendors.csv" in names(today)
 
