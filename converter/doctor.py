@@ -20,6 +20,7 @@ from .errors import ConfigError
 from .layouts import MASTER_ENTITIES
 from .ledger import Ledger, pid_alive
 from .settings import CONFIG_NAME, Settings, load_settings
+from .tax_agencies import ENTITY as TAX_AGENCIES
 from .watch import network_filesystem
 
 HEARTBEAT_STALE = 120  # seconds: the watcher rewrites its heartbeat every second or so
@@ -231,20 +232,40 @@ def sage_checks(settings: Settings, conn: sqlite3.Connection | None) -> list[dic
     for key, value, short in wanted:
         checks.append(_account_check(settings, key, value, short, chart, read))
     checks.append(_item_check(settings, conn))
+    agencies, seen = _known(conn, "sage50", TAX_AGENCIES)
     for code, entry in sorted((settings.get("sage50.sales_tax") or {}).items()):
         if entry.get("agency"):
             checks.append(
-                _check(
-                    "sage50",
-                    f"sage50.sales_tax.{code}.agency",
-                    "info",
-                    f"{entry['agency']!r}: Sage 50 exports no list of sales tax agencies, so it cannot be "
-                    "checked here.",
-                    "Make sure it exists in Sage (Maintain → Sales Taxes → Sales Tax "
-                    "Agencies) before loading invoices that use it.",
-                )
+                _agency_check(f"sage50.sales_tax.{code}.agency", str(entry["agency"]), agencies, seen)
             )
     return checks
+
+
+def _agency_check(
+    key: str, agency: str, known: dict[str, Any], seen: dict[str, Any] | None
+) -> dict[str, Any]:
+    """An agency against those seen in Sage's journals (Sage exports no list of them)."""
+    fix = "Make sure it exists in Sage (Maintain → Sales Taxes → Sales Tax Agencies) before loading invoices that use it."
+    if seen is None:
+        return _check(
+            "sage50",
+            key,
+            "info",
+            f"{agency!r}: no Sage 50 Sales Journal read yet, and Sage exports no list of agencies.",
+            "Drop a Sales Journal export (SALES.CSV) to learn the agencies it uses. " + fix,
+        )
+    if agency.casefold() in known:
+        return _check(
+            "sage50", key, "ok", f"{agency!r}: seen in Sage 50's journals (last read {seen['file']})"
+        )
+    names = ", ".join(sorted(d.get("agency", k) for k, d in known.items())) or "none"
+    return _check(
+        "sage50",
+        key,
+        "warning",
+        f"{agency!r}: not among the agencies seen in Sage 50's journals so far ({names}).",
+        fix,
+    )
 
 
 def _account_check(

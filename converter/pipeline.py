@@ -48,6 +48,8 @@ from .review import WORKBOOK, batch_summary
 from .runs import record_result
 from .settings import Settings
 from .sync import confirm, ownership_mode, remember, report_confirmations
+from .tax_agencies import ENTITY as TAX_AGENCIES
+from .tax_agencies import entries as tax_entries
 from .transactions import Block, TransactionConverter, computed_fields, labels_for
 from .validation import normalise_source
 from .workbook import ReviewRecorder
@@ -526,6 +528,8 @@ def _convert(
         result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
     if write:
         remember(ledger, path, result, template_key, batch=result.batch)
+        if transaction and converter.tax_agencies:
+            catalog.record("sage50", TAX_AGENCIES, tax_entries(converter.tax_agencies), source=path.name)
         if not transaction:
             catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
             if not credit_only:

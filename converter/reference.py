@@ -23,6 +23,9 @@ from .reading import TableFile
 from .results import ConversionResult
 from .settings import Settings
 from .sync import confirm, export_keys, ownership_key, remember, report_confirmations
+from .tax_agencies import ENTITY as TAX_AGENCIES
+from .tax_agencies import agencies_in
+from .tax_agencies import entries as agency_entries
 from .validation import normalise_source
 
 STATUS = "reference-only"
@@ -76,6 +79,11 @@ def _learn(
     """The list's records into the catalog (reference checks); returns how many distinct IDs.
     A transaction export teaches its documents only (they are confirmed, not catalogued)."""
     if det.layout.kind == "transaction":
+        agencies = agencies_in(frames) if det.system == "sage50" else set()
+        if write and agencies:  # Sage's sales tax agencies show only in its journals
+            Catalog.for_settings(settings).record(
+                "sage50", TAX_AGENCIES, agency_entries(agencies), source=source
+            )
         return len({k.casefold() for f in frames if not f.empty for k in export_keys(f, det)})
     entries = [e for f in frames for e in catalog_entries(f, det.system, det.entity)]
     if write and entries:

@@ -47,6 +47,7 @@ from .prepayments import missing_invoices, sage_rules
 from .references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from .settings import Settings
 from .spool import Spool
+from .tax_agencies import agencies_in
 from .validation import check_target, normalise_source
 from .values import row_jsons, texts
 
@@ -99,11 +100,14 @@ class TransactionConverter:
         self.emitted: dict[str, int] = {}  # BizOps document keys seen in earlier blocks → first row
         self._notes: list[CellNotes] = []
         self.odd = OddValues()  # odd values of the whole file, one warning per distinct value
+        self.tax_agencies: set[str] = set()  # Sage sales tax agencies seen on its rows
         self.other_kinds = SkippedKinds(source.entity)  # Sage documents not of this kind (bills, quotes)
 
     def convert(self, frame: pd.DataFrame, read_issues: list[Issue]) -> Block:
         normal, issues = normalise_source(frame, self.source, date_order=self.date_order, odd=self.odd)
         issues = [*read_issues, *issues]
+        if self.source.system == "sage50":
+            self.tax_agencies |= agencies_in([normal])  # what Sage knows, for `doctor`
         labels, found = labels_for(normal, self.source)
         issues += found + header_conflicts(normal, labels, self.source)
         if self.source.system == "bizops":

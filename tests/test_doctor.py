@@ -73,7 +73,7 @@ def test_the_sample_site_is_ready(tmp_path):
     }
     assert checks["sage50.sales_tax.MA.account"]["status"] == "ok"
     assert checks["sage50.damaged_returns_item"]["status"] == "ok"
-    assert checks["sage50.sales_tax.NY.agency"]["status"] == "info"
+    assert checks["sage50.sales_tax.NY.agency"]["status"] == "info"  # no Sales Journal read yet
     assert checks["sage50.discount_account"]["status"] == "info"  # optional and not set
     res = runner.invoke(cli.app, ["doctor", "--config", str(config)])
     assert res.exit_code == 0 and "Ready." in res.stdout
@@ -187,3 +187,23 @@ def test_init_prints_the_next_steps(tmp_path):
     assert "Next steps" in text and "ar_account" in text and "CHART.CSV" in text
     assert f"bizops-sage50 doctor --config {Path('site') / CONFIG_NAME}" in text
     shutil.rmtree(tmp_path / "site")
+
+
+@pytest.mark.parametrize("initial_load", [False, True])  # read for reference, or converted
+def test_tax_agencies_are_checked_against_those_seen_in_sage_journals(tmp_path, initial_load):
+    config = sample_site(tmp_path)
+    before = by_name(diagnose(config))
+    assert before["sage50.sales_tax.MA.agency"]["status"] == "info"  # no Sales Journal read yet
+    assert "SALES.CSV" in before["sage50.sales_tax.MA.agency"]["fix"]
+    settings = load_settings(config)
+    convert_file(
+        SAMPLES / "sage50" / "SALES.CSV",
+        settings=settings,
+        outbox=tmp_path / "outbox",
+        initial_load=initial_load,
+    )
+    checks = by_name(diagnose(config))
+    assert checks["sage50.sales_tax.MA.agency"]["status"] == "ok"  # MA-DOR is on the sample's tax rows
+    ny = checks["sage50.sales_tax.NY.agency"]
+    assert ny["status"] == "warning" and "MA-DOR" in ny["detail"] and "Sales Tax Agencies" in ny["fix"]
+    assert diagnose(config)["ready"]  # a warning never blocks
