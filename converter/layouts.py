@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,19 @@ RECOGNISED_ONLY = (
 
 
 def templates_root() -> Path:
-    """The ``templates/`` folder: ``$BIZOPS_SAGE50_TEMPLATES``, else the one an installed package
-    carries (``converter/templates``), else the source tree's, beside the package."""
+    """The templates folder: ``$BIZOPS_SAGE50_TEMPLATES`` when set, else the package's own
+    ``converter/templates``, found through ``importlib.resources`` (the same in the source tree,
+    an editable install, a wheel, pip and pipx)."""
     env = os.environ.get("BIZOPS_SAGE50_TEMPLATES")
     if env:
         return Path(env)
-    installed = Path(__file__).resolve().parent / "templates"  # inside the package when installed
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+    shipped = resources.files("converter") / "templates"
+    if not isinstance(shipped, Path):  # a zipped install: the templates must be files to glob and stat
+        raise TemplateError(
+            f"The templates inside the package ({shipped}) are not plain files; install bizops-sage50 with "
+            "pip or pipx (not zipped), or set BIZOPS_SAGE50_TEMPLATES to a templates folder."
+        )
+    return shipped
 
 
 def normalise_header(text: str) -> str:
