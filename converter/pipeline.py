@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,7 @@ def convert_file(
         )
         result.issues.append(Issue(None, None, "internal-error", text, "error"))
         result.status, result.outputs, result.batch = "failed", [], None
+        result.traceback = traceback.format_exc()
     if write:
         record_run(settings, result)
     return result
