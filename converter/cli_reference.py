@@ -40,7 +40,9 @@ def markdown() -> str:
     lines += [f"- {_option(p)}: {p.help}" for p in root.params if p.param_type_name == "option"]
     for path, command in _commands(root, []):
         args = " ".join(
-            f"{p.name.upper()}{'…' if p.nargs == -1 else ''}" for p in command.params if p.param_type_name == "argument"
+            f"{p.name.upper()}{'…' if p.nargs == -1 else ''}"
+            for p in command.params
+            if p.param_type_name == "argument"
         )
         summary = (command.help or "").strip().splitlines()[0] if command.help else ""
         lines += ["", f"`bizops-sage50 {' '.join(path)}{' ' + args if args else ''}`: {summary}", ""]

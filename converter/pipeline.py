@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import safe_cells
 from .batches import Batch
 from .catalog import Catalog
 from .credit_limits import write_credit_limits
@@ -126,9 +127,14 @@ class _Run:
             if i.severity == "error" and i.row is not None:
                 reasons.setdefault(i.row, []).append(f"{i.column}: {i.message}" if i.column else i.message)
         rows = [r for r in block.bad_rows if r in raw.index]
-        rejected = raw.loc[rows].copy()
+        # Formula-like cells get a leading ' (undone when the file is dropped back in): see safe_cells.
+        rejected, neutralised = safe_cells.neutralise(raw.loc[rows], list(raw.columns))
         rejected["Error"] = [
-            "; ".join(reasons.get(r, ["another row of this document has an error"])) for r in rows
+            "; ".join(
+                reasons.get(r, ["another row of this document has an error"])
+                + ([safe_cells.NOTE.format(columns=", ".join(neutralised[r]))] if r in neutralised else [])
+            )
+            for r in rows
         ]
         self.rejects.write(rejected)
         if self.review is not None:
@@ -329,8 +335,11 @@ def _convert(
             run.review.show_records = not credit_only
         try:
             carry, carry_issues = None, []
+            dropped_back = safe_cells.is_dropped_back(det.headers)
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
                 frame = chunk.frame.set_axis(list(chunk.row_numbers))
+                if dropped_back:  # a rejects.csv back in: its formula-like cells lose their leading '
+                    frame = safe_cells.restore(frame)
                 issues = carry_issues + chunk.issues
                 if transaction:
                     # The last document may continue in the next chunk: carry it over.

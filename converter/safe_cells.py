@@ -16,7 +16,7 @@ import pandas as pd
 
 MARK = "'"
 ERROR_COLUMN = "Error"
-_FORMULA = r"^'*(?:\s*[=+\-@]|[\t\r])"
+_FORMULA = r"^'*(?:\s*[=+\-@][\s\S]|[\t\r])"  # a lone "-" (Sage's placeholder customer) is text
 _NUMBER = r"^'*\s*[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$"
 NOTE = (
     "a leading ' was added to {columns} so that a spreadsheet shows the value as text instead of running "

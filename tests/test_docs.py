@@ -65,7 +65,9 @@ def test_every_registered_code_is_emitted_somewhere():
     for path in (ROOT / "converter").glob("*.py"):  # one-word codes ("usage", "formula") too
         if path.name != "issue_codes.py":
             tree = ast.parse(path.read_text(encoding="utf-8"))
-            literals |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+            literals |= {
+                n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            }
     derived = {f"bad-{t}" for t in ("date", "bool", "number", "code")}  # validation: f"bad-{_CODE[type]}"
     dead = set(issue_codes.CODES) - literals - derived
     assert dead == set(), "remove codes nothing emits from converter/issue_codes.py"
