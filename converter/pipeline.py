@@ -36,7 +36,7 @@ from .errors import (
     UsageError,
 )
 from .issues import Issue
-from .layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout
+from .layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout, refresh_if_changed
 from .ledger import Ledger
 from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
@@ -163,6 +163,7 @@ def convert_file(
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
     """
     result = ConversionResult(input=str(path), initial_load=initial_load)
+    refresh_if_changed()  # a template edited on disk since the last file (a running watcher) applies now
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
         _convert(
