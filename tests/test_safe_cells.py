@@ -95,3 +95,27 @@ def test_openpyxl_parses_xlsx_through_defusedxml():
 
     assert openpyxl_xml.DEFUSEDXML is True
     assert functions.iterparse.__module__.startswith("defusedxml")  # how worksheets are read
+
+
+def test_a_workbook_declaring_xml_entities_is_refused_not_expanded(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    from converter import validate_file
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["CustomerID", "Name", "City"])
+    wb.active.append(["C1", "Acme", "Boston"])
+    wb.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as zin, zipfile.ZipFile(tmp_path / "lol.xlsx", "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":  # the start of a "billion laughs"
+                data = data.replace(
+                    b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY lol "lollollol">]><worksheet', 1
+                )
+            zout.writestr(item, data)
+    result = validate_file(tmp_path / "lol.xlsx")
+    assert [(i.row, i.column, i.code) for i in result.issues] == [(None, None, "unreadable-file")]
+    assert validate_file(tmp_path / "plain.xlsx").status != "failed"
