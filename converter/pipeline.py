@@ -127,16 +127,16 @@ class _Run:
             if i.severity == "error" and i.row is not None:
                 reasons.setdefault(i.row, []).append(f"{i.column}: {i.message}" if i.column else i.message)
         rows = [r for r in block.bad_rows if r in raw.index]
-        # Formula-like cells get a leading ' (undone when the file is dropped back in): see safe_cells.
-        rejected, neutralised = safe_cells.neutralise(raw.loc[rows], list(raw.columns))
+        rejected = raw.loc[rows].copy()
         rejected["Error"] = [
-            "; ".join(
-                reasons.get(r, ["another row of this document has an error"])
-                + ([safe_cells.NOTE.format(columns=", ".join(neutralised[r]))] if r in neutralised else [])
-            )
-            for r in rows
+            "; ".join(reasons.get(r, ["another row of this document has an error"])) for r in rows
         ]
-        self.rejects.write(rejected)
+        # In the CSV, formula-like cells get a leading ' (undone when the file is dropped back in; see
+        # safe_cells). review.xlsx stores every value as a text cell, so it shows them as they came.
+        safe, neutralised = safe_cells.neutralise(rejected, list(raw.columns))
+        for r, columns in neutralised.items():
+            safe.at[r, "Error"] += "; " + safe_cells.NOTE.format(columns=", ".join(columns))
+        self.rejects.write(safe)
         if self.review is not None:
             self.review.add_rejected(rejected)
 
