@@ -58,15 +58,15 @@ test: $(STAMP)
 # make bench: time conversions (10k, 100k, 1M rows, both ways) and the watcher; writes
 # benchmarks/RESULTS.md. Takes a long while; `make bench BENCH_ARGS=--quick` is a 10k smoke run.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check converter tests
-	$(BIN)/ruff format --check converter tests
+	$(BIN)/ruff check converter tests benchmarks
+	$(BIN)/ruff format --check converter tests benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format converter tests
-	$(BIN)/ruff check --fix converter tests
+	$(BIN)/ruff format converter tests benchmarks
+	$(BIN)/ruff check --fix converter tests benchmarks
 
 clean:
 	rm -rf $(VENV) demo-outbox demo-inbox samples/.bizops-sage50 .pytest_cache

@@ -121,9 +121,6 @@ class Catalog:
             self._cache[cache_key] = {k: json.loads(d) for k, d in rows}
         return self._cache[cache_key]
 
-    def knows(self, system: str, entity: str) -> bool:
-        return bool(self.entries(system, entity))
-
     def lookup(self, system: str, entity: str, rid: str) -> dict[str, Any] | None:
         return self.entries(system, entity).get(rid.casefold())
 

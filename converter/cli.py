@@ -17,6 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 from typer.core import TyperGroup
 
+from . import cli_common
 from .cli_common import (
     ConfigOpt,
     DateOrderOpt,
@@ -27,6 +28,7 @@ from .cli_common import (
     System,
     batch_column,
     check_entity,
+    err,
     fail,
     out,
 )
@@ -55,6 +57,20 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Convert customers, vendors, products and transactions between BizOps and Sage 50 US.",
 )
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", help="Show the full traceback of an unexpected failure (on stderr), for a report."
+        ),
+    ] = False,
+) -> None:
+    cli_common.DEBUG = debug
+
+
 app.add_typer(templates_app, name="templates")
 app.command()(watch)
 for _command in (review, approve, reject, batches, doctor, retry):
@@ -66,13 +82,19 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
     show_progress = not json_out and out.is_terminal and len(files) > 1
     results: list[ConversionResult] = []
     if not show_progress:
-        return [convert_file(f, **options) for f in files]
-    with Progress(console=out, transient=True) as progress:
-        task = progress.add_task("Converting", total=len(files))
-        for f in files:
-            progress.update(task, description=f"Converting {f.name}")
-            results.append(convert_file(f, **options))
-            progress.advance(task)
+        results = [convert_file(f, **options) for f in files]
+    else:
+        with Progress(console=out, transient=True) as progress:
+            task = progress.add_task("Converting", total=len(files))
+            for f in files:
+                progress.update(task, description=f"Converting {f.name}")
+                results.append(convert_file(f, **options))
+                progress.advance(task)
+    for r in results:
+        if cli_common.DEBUG and r.traceback:  # stderr: --json output on stdout stays the result alone
+            err.print(
+                f"{Path(r.input).name}: traceback of the failure:\n{r.traceback.rstrip()}", markup=False
+            )
     return results
 
 

@@ -17,6 +17,7 @@ from .reading import normalise_encoding
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+DEBUG = False  # --debug (before the command): tracebacks of unexpected failures go to stderr
 
 
 class System(StrEnum):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +53,19 @@ RECOGNISED_ONLY = (
 
 
 def templates_root() -> Path:
-    """The ``templates/`` folder: ``$BIZOPS_SAGE50_TEMPLATES``, else the one an installed package
-    carries (``converter/templates``), else the source tree's, beside the package."""
+    """The templates folder: ``$BIZOPS_SAGE50_TEMPLATES`` when set, else the package's own
+    ``converter/templates``, found through ``importlib.resources`` (the same in the source tree,
+    an editable install, a wheel, pip and pipx)."""
     env = os.environ.get("BIZOPS_SAGE50_TEMPLATES")
     if env:
         return Path(env)
-    installed = Path(__file__).resolve().parent / "templates"  # inside the package when installed
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+    shipped = resources.files("converter") / "templates"
+    if not isinstance(shipped, Path):  # a zipped install: the templates must be files to glob and stat
+        raise TemplateError(
+            f"The templates inside the package ({shipped}) are not plain files; install bizops-sage50 with "
+            "pip or pipx (not zipped), or set BIZOPS_SAGE50_TEMPLATES to a templates folder."
+        )
+    return shipped
 
 
 def normalise_header(text: str) -> str:
@@ -207,6 +215,7 @@ class Violation:
 @cache
 def _validator(schema_name: str) -> jsonschema.protocols.Validator:
     schema_path = templates_root() / "schema" / f"{schema_name}.schema.json"
+    remember_read(schema_path)
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -244,7 +253,46 @@ def _transform_problem(transform: dict[str, Any]) -> str:
     return f"transform {op!r}: {'; '.join(parts)} (options: {opts})"
 
 
+# ---------------------------------------------------------------- edits on disk
+# Layouts, templates and schemas are cached once read. A running watcher must still see a template
+# edited on disk: every file read is remembered with its modification stamp, and
+# ``refresh_if_changed`` (called before each file is converted) clears the caches when one changed.
+_read: dict[Path, tuple[int, int] | None] = {}
+_on_change: list[Callable[[], None]] = []
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def remember_read(path: Path) -> None:
+    """Note that a cached value came from ``path`` as it is now."""
+    _read[path] = _stamp(path)
+
+
+def on_template_change(clear: Callable[[], None]) -> None:
+    """Register another cache (in a module that imports this one) to clear with these."""
+    _on_change.append(clear)
+
+
+def refresh_if_changed() -> bool:
+    """Clear every template cache if a file read earlier changed (or went) since; True if so.
+    A few stat calls: cheap enough to run before every file."""
+    if all(_stamp(path) == stamp for path, stamp in list(_read.items())):
+        return False
+    _read.clear()
+    for clear in (load_layout.cache_clear, load_map.cache_clear, _validator.cache_clear, *_on_change):
+        clear()
+    _header_index.cache_clear()
+    return True
+
+
 def _load_json(path: Path) -> Any:
+    remember_read(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:

@@ -47,7 +47,17 @@ import pandas as pd
 
 from .errors import ConfigError, TemplateError
 from .issues import Issue
-from .layouts import ENTITIES, Layout, MapTemplate, Rule, default_map_path, load_map, templates_root
+from .layouts import (
+    ENTITIES,
+    Layout,
+    MapTemplate,
+    Rule,
+    default_map_path,
+    load_map,
+    on_template_change,
+    remember_read,
+    templates_root,
+)
 from .odd_values import OddValues
 from .settings import Settings
 from .values import blank, format_numbers, parse_bools, parse_dates, parse_numbers
@@ -503,6 +513,7 @@ def site_columns(settings: Settings) -> dict[str, dict[str, tuple[str, ...]]]:
 def _shipped_columns(path: Path) -> dict[str, tuple[str, ...]]:
     """The column aliases of a shipped template, read without validating the whole template
     (every conversion needs the aliases of all of them; validating all costs a second)."""
+    remember_read(path)
     try:
         columns = json.loads(path.read_text(encoding="utf-8")).get("columns") or {}
     except (OSError, ValueError, AttributeError):
@@ -510,3 +521,6 @@ def _shipped_columns(path: Path) -> dict[str, tuple[str, ...]]:
     if not isinstance(columns, dict):
         return {}
     return {str(k): tuple(str(v) for v in vals) for k, vals in columns.items() if isinstance(vals, list)}
+
+
+on_template_change(_shipped_columns.cache_clear)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from . import safe_cells
 from .batches import Batch
 from .catalog import Catalog
 from .claims import CLAIM_ATTEMPTS, ClaimConflict, claim_batch, file_claim, record_unsent
@@ -35,7 +37,7 @@ from .errors import (
     UsageError,
 )
 from .issues import Issue
-from .layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout
+from .layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout, refresh_if_changed
 from .ledger import Ledger
 from .mapping import output_fields, resolve_map, site_columns
 from .masters import MasterConverter, catalog_entries
@@ -132,7 +134,12 @@ class _Run:
         rejected["Error"] = [
             "; ".join(reasons.get(r, ["another row of this document has an error"])) for r in rows
         ]
-        self.rejects.write(rejected)
+        # In the CSV, formula-like cells get a leading ' (undone when the file is dropped back in; see
+        # safe_cells). review.xlsx stores every value as a text cell, so it shows them as they came.
+        safe, neutralised = safe_cells.neutralise(rejected, list(raw.columns))
+        for r, columns in neutralised.items():
+            safe.at[r, "Error"] += "; " + safe_cells.NOTE.format(columns=", ".join(columns))
+        self.rejects.write(safe)
         if self.review is not None:
             self.review.add_rejected(rejected)
 
@@ -173,6 +180,7 @@ def convert_file(
         initial_load=initial_load,
         release_held=release_held,
     )
+    refresh_if_changed()  # a template edited on disk since the last file (a running watcher) applies now
     for _ in range(CLAIM_ATTEMPTS):
         result = ConversionResult(input=str(path), initial_load=initial_load)
         try:
@@ -218,6 +226,7 @@ def _attempt(path: Path, result: ConversionResult, **options: Any) -> Conversion
         )
         result.issues.append(Issue(None, None, "internal-error", text, "error"))
         result.status, result.outputs, result.batch = "failed", [], None
+        result.traceback = traceback.format_exc()
     if options["write"]:
         record_run(options["settings"], result)
     return result
@@ -360,8 +369,11 @@ def _convert(
             run.review.show_records = not credit_only
         try:
             carry, carry_issues = None, []
+            dropped_back = safe_cells.is_dropped_back(det.headers)
             for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
                 frame = chunk.frame.set_axis(list(chunk.row_numbers))
+                if dropped_back:  # a rejects.csv back in: its formula-like cells lose their leading '
+                    frame = safe_cells.restore(frame)
                 issues = carry_issues + chunk.issues
                 if transaction:
                     # The last document may continue in the next chunk: carry it over.

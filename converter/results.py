@@ -40,6 +40,9 @@ class ConversionResult:
     counts: dict[str, int] | None = None  # masters: created, updated, unchanged
     credit_limits: dict[str, int] | None = None
     initial_load: bool = False  # let the non-owner's export through (the first copy of a table)
+    # The traceback of an unexpected failure (internal-error), for the watcher's log and --debug;
+    # not part of the JSON shape.
+    traceback: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

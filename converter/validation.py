@@ -21,7 +21,6 @@ from .layouts import Layout
 from .odd_values import OddValues
 from .values import blank, canonical_number, parse_bools, parse_dates, texts
 
-ID_FORBIDDEN = "*?+"
 SAGE_ID_LIMIT = 20
 # Characters Windows-1252 lacks, spelled the nearest way it can hold them.
 _CP1252_FALLBACK = {

@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -534,7 +535,9 @@ class Watcher:
                 own = False
             except Exception as exc:
                 log.exception("conversion of %s crashed", shown(claimed.name))
-                result = ConversionResult(input=str(claimed), status="failed")
+                result = ConversionResult(
+                    input=str(claimed), status="failed", traceback=traceback.format_exc()
+                )
                 result.issues.append(
                     Issue(None, None, "internal-error", f"{type(exc).__name__}: {exc}", "error")
                 )
@@ -617,6 +620,8 @@ class Watcher:
             self.stats.failed += 1
             first = next((i.message for i in result.issues if i.severity == "error"), result.status)
             log.error("%s: %s (%s); moved to failed/", shown(claimed.name), result.status, shown(first))
+            if result.traceback:  # an unexpected failure: keep where it happened, for the report
+                log.error("%s: traceback of the failure:\n%s", shown(claimed.name), result.traceback.rstrip())
 
     def heartbeat(self) -> bool:
         """``outbox/.heartbeat`` now; False (logged once) when it cannot be written."""
@@ -685,4 +690,6 @@ def error_text(name: str, result: ConversionResult) -> str:
         "The file is kept here unchanged. Fix the problem (or the setting named above), then drop the "
         "corrected file into the inbox again.",
     ]
+    if result.traceback:
+        lines += ["", "Traceback of the failure (include it when you report it):", result.traceback.rstrip()]
     return "\n".join(lines) + "\n"

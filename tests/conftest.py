@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from converter.settings import Settings, load_settings
+# Every Issue made while testing (in this process and in the commands tests start) must carry a code
+# and severity from converter/issue_codes.py: an unregistered one raises.
+os.environ["BIZOPS_SAGE50_STRICT_CODES"] = "1"
+
+import converter.issues
+
+converter.issues.STRICT_CODES = True
+
+from converter.settings import Settings, load_settings  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parent.parent / "samples"

@@ -5,11 +5,8 @@ load, and the counts of `convert` and `batches` saying what they count."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -170,42 +167,3 @@ def test_make_demo_runs_doctor_and_ends_with_commands_that_work_as_printed(tmp_p
             assert words[0] == ".venv/bin/bizops-sage50", command
             res = runner.invoke(cli.app, words[1:])
             assert res.exit_code == 0, (command, res.output)
-
-
-def test_an_installed_package_carries_its_templates(tmp_path):
-    """`pip install .` (and pipx) install what setuptools builds: the templates must be in it, and
-    found there, away from the source tree."""
-    source = tmp_path / "src"
-    source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
-    for folder in ("converter", "templates"):
-        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    build = tmp_path / "build"
-    setup = "import setuptools; setuptools.setup()"
-    done = subprocess.run(
-        [sys.executable, "-c", setup, "-q", "build_py", "--build-lib", str(build)],
-        cwd=source,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    shipped = sorted(p.relative_to(build / "converter" / "templates") for p in build.rglob("*.json"))
-    assert shipped == sorted(p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*.json"))
-    shutil.rmtree(source)
-    check = subprocess.run(
-        [sys.executable, "-c", "from converter.cli import app; app()", "templates", "check"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(build)},
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0 and "template files are valid" in check.stdout, check.stderr
-    where = subprocess.run(
-        [sys.executable, "-c", "from converter.layouts import templates_root; print(templates_root())"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(build)},
-        capture_output=True,
-        text=True,
-    )
-    assert where.stdout.strip() == str(build / "converter" / "templates")

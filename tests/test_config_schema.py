@@ -192,7 +192,7 @@ def test_every_key_the_code_reads_is_defined_in_the_schema():
     for source in (ROOT / "converter").glob("*.py"):
         text = source.read_text(encoding="utf-8")
         read |= set(_KEY_LITERAL.findall(text)) | set(_READ_CALL.findall(text))
-    for template in (ROOT / "templates" / "maps").rglob("*.json"):
+    for template in (ROOT / "converter" / "templates" / "maps").rglob("*.json"):
         read |= set(re.findall(r'"(?:key|table)":\s*"([a-z0-9_.]+)"', template.read_text(encoding="utf-8")))
     assert "sage50.ar_account" in read and "review.require_approval" in read
     files = (".csv", ".xlsx", ".json", ".txt", ".db")

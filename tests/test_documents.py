@@ -283,7 +283,7 @@ def test_rows_of_bad_documents_rejects_whole_documents():
         Issue(3, "Amount", "amount-mismatch", "x", "error"),
         Issue(4, "Name", "too-long", "x", "warning"),  # warnings keep the document
         Issue(None, None, "headerless", "x", "warning"),
-        Issue(6, None, "info", "x", "info"),
+        Issue(6, None, "draft-skipped", "x", "info"),
     ]
     assert sorted(rows_of_bad_documents(labels, issues)) == [2, 3]
 
@@ -292,19 +292,19 @@ def test_rows_of_bad_documents_without_errors_is_empty():
     f = frame([["I1"], ["I2"]], ["InvoiceNumber"])
     labels, _ = group_by_key(f, ("InvoiceNumber",))
     assert rows_of_bad_documents(labels, []) == []
-    assert rows_of_bad_documents(labels, [Issue(None, None, "x", "file-level", "error")]) == []
+    assert rows_of_bad_documents(labels, [Issue(None, None, "unknown-layout", "file-level", "error")]) == []
 
 
 def test_rows_of_bad_documents_ignores_rows_outside_the_frame():
     f = frame([["I1"], ["I2"]], ["InvoiceNumber"])
     labels, _ = group_by_key(f, ("InvoiceNumber",))
-    assert rows_of_bad_documents(labels, [Issue(99, None, "x", "x", "error")]) == []
+    assert rows_of_bad_documents(labels, [Issue(99, None, "unbalanced", "x", "error")]) == []
 
 
 def test_rows_of_bad_documents_with_repeated_row_numbers():
     # Journal rows built from one source row share its number (tax and freight rows).
     labels = pd.Series(["a", "a", "a", "b"], index=[2, 3, 2, 4])
-    assert sorted(rows_of_bad_documents(labels, [Issue(2, None, "x", "x", "error")])) == [2, 2, 3]
+    assert sorted(rows_of_bad_documents(labels, [Issue(2, None, "unbalanced", "x", "error")])) == [2, 2, 3]
 
 
 # ----------------------------------------------------------------- control totals, cents

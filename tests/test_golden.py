@@ -2,7 +2,10 @@
 
 The samples are converted in Sage's import order with the sample company's settings
 (samples/bizops-sage50.toml), as `make demo` does, as an initial load. After a deliberate change to the output,
-regenerate with `UPDATE_GOLDEN=1 make test` and review the diff before committing it.
+regenerate with `UPDATE_GOLDEN=1 make test`: the golden files are rewritten and those tests then FAIL
+(so an update can never pass unnoticed); review the diff, commit it, and run the tests again.
+Every file a sample's batch writes (import file, credit_limits.csv, rejects.csv; not the manifest or
+review.xlsx, which hold times) is compared.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from converter.settings import load_settings
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"
+SAMPLE_MTIME = 1_780_000_000  # 2026-05-28T20:26:40Z
 ORDER = [
     "sage50/CHART.CSV",
     "bizops/vendors.csv",
@@ -41,30 +45,48 @@ ORDER = [
 
 
 @pytest.fixture(scope="module")
-def converted(tmp_path_factory) -> dict[str, Path]:
+def converted(tmp_path_factory) -> dict[str, list[Path]]:
     tmp = tmp_path_factory.mktemp("golden")
     shutil.copy(ROOT / "samples" / "bizops-sage50.toml", tmp / "bizops-sage50.toml")
     settings = load_settings(tmp / "bizops-sage50.toml")
-    outputs: dict[str, Path] = {}
+    outputs: dict[str, list[Path]] = {}
+    # credit_limits.csv says when Sage exported the list (the file's modification time): fix it.
+    shutil.copytree(ROOT / "samples", tmp / "samples")
+    for sample in (tmp / "samples").rglob("*.*"):
+        os.utime(sample, (SAMPLE_MTIME, SAMPLE_MTIME))
     for name in ORDER:
         # The first copy both ways is an initial load: ownership would refuse the non-owner's files.
         result = convert_file(
-            ROOT / "samples" / name, settings=settings, outbox=tmp / "outbox", initial_load=True
+            tmp / "samples" / name, settings=settings, outbox=tmp / "outbox", initial_load=True
         )
         assert result.ok and result.rejected == 0, (name, [i for i in result.issues if i.severity == "error"])
-        if result.outputs:
-            outputs[name] = Path(result.outputs[0])
+        outputs[name] = [Path(o) for o in result.outputs if o.lower().endswith(".csv")]
     return outputs
 
 
-@pytest.mark.parametrize("name", [n for n in ORDER if n != "sage50/CHART.CSV"])
-def test_sample_converts_to_the_golden_file(converted, name):
-    produced = converted[name]
-    golden = GOLDEN / f"{name.replace('/', '__')}__{produced.name}"
+def _compare(produced: Path, golden: Path) -> str | None:
+    """The produced file equals its golden file; with UPDATE_GOLDEN=1 the golden file is rewritten
+    and the test fails, so that an update is always looked at."""
     if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        changed = not golden.is_file() or golden.read_bytes() != produced.read_bytes()
         golden.write_bytes(produced.read_bytes())
+        return f"UPDATE_GOLDEN: {golden.name} {'rewritten' if changed else 'unchanged'}; review, then run without it"
     assert golden.is_file(), f"no golden file {golden.name}; run UPDATE_GOLDEN=1 make test and review it"
-    assert produced.read_bytes() == golden.read_bytes(), f"{name} no longer converts to {golden.name}"
+    assert produced.read_bytes() == golden.read_bytes(), f"{produced.name} no longer matches {golden.name}"
+    return None
+
+
+@pytest.mark.parametrize("name", [n for n in ORDER if n != "sage50/CHART.CSV"])
+def test_sample_converts_to_the_golden_files(converted, name):
+    produced = converted[name]
+    assert produced, f"{name} wrote no file"
+    prefix = f"{name.replace('/', '__')}__"
+    updated = [_compare(path, GOLDEN / f"{prefix}{path.name}") for path in produced]
+    if any(updated):
+        pytest.fail("; ".join(u for u in updated if u))
+    expected = sorted(p.name for p in GOLDEN.glob(f"{prefix}*"))
+    assert expected == sorted(f"{prefix}{p.name}" for p in produced), "a golden file no output matches"
 
 
 # ----------------------------------------------------------------- a real-shaped Sales Journal, round trip
@@ -95,11 +117,9 @@ def test_real_shaped_sales_journal_round_trips_to_the_golden_files(real_sales_ro
     result = real_sales_round_trip[step]
     produced = Path(result.outputs[0])
     assert produced.name == golden_name
-    golden = GOLDEN / f"real-shaped__SALES.CSV__{step}__{golden_name}"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_bytes(produced.read_bytes())
-    assert golden.is_file(), f"no golden file {golden.name}; run UPDATE_GOLDEN=1 make test and review it"
-    assert produced.read_bytes() == golden.read_bytes(), f"step {step} no longer gives {golden.name}"
+    updated = _compare(produced, GOLDEN / f"real-shaped__SALES.CSV__{step}__{golden_name}")
+    if updated:
+        pytest.fail(updated)
 
 
 def test_real_shaped_sales_journal_loses_nothing_on_the_round_trip(real_sales_round_trip):

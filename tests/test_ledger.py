@@ -454,7 +454,7 @@ def test_catalog_merges_an_update_into_what_it_knew(tmp_path):
 
 def test_catalog_keeps_systems_and_entities_apart(tmp_path):
     catalog = Catalog(tmp_path / "ledger.db")
-    assert not catalog.knows("sage50", "products") and not (tmp_path / "ledger.db").exists()
+    assert not catalog.entries("sage50", "products") and not (tmp_path / "ledger.db").exists()
     catalog.record(
         "bizops", "products", [("SKU-A", {"sales_account": "40100"}), ("", {"x": "1"})], source="p.csv"
     )

@@ -197,7 +197,9 @@ def test_a_sage_item_list_read_for_reference_lets_invoices_check_their_items(sit
     }
     unknown = INV_2.replace("SKU-A", "SKU-Z")
     bad = convert(site, put(tmp_path, "invoices2.csv", INVOICES + unknown))
-    assert bad.status == "rejected-rows" and any("SKU-Z" in i.message for i in bad.issues)
+    assert bad.status == "rejected-rows"
+    assert (2, "SKU", "unknown-reference") in {(i.row, i.column, i.code) for i in bad.issues}
+    assert any("SKU-Z" in i.message for i in bad.issues)  # the message names the unknown item
 
 
 def test_validate_of_a_non_owner_export_checks_every_row_and_records_nothing(site, tmp_path):

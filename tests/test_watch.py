@@ -434,8 +434,8 @@ def test_a_failing_file_among_good_ones(make, inbox, outbox):
         if path.name == "two-problems.csv":
             result = ConversionResult(input=str(path), status="failed")
             result.issues += [
-                Issue(3, "Zip", "bad-zip", "Zip 0213 is not a US ZIP code."),
-                Issue(5, "Name", "required", "Name is required."),
+                Issue(3, "Zip", "bad-code", "Zip 0213 is not a US ZIP code."),
+                Issue(5, "Name", "missing-value", "Name is required."),
                 Issue(6, "City", "too-long", "City was cut to 20 characters.", "warning"),
             ]
             return result

@@ -1,0 +1,5 @@
+"""``python -m benchmarks`` (``make bench``): see the package docstring."""
+
+from .main import main
+
+raise SystemExit(main())
