@@ -479,14 +479,19 @@ class Ledger:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with this ID runs on this machine."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """Whether a process with this ID runs on this machine (on Windows as on Linux and macOS:
+    ``os.kill(pid, 0)`` is no liveness check on Windows, so psutil asks the system). A zombie, a
+    process that exited and was not yet reaped, is not alive."""
+    import psutil  # only the watcher lock and in-flight batches need it
+
+    if pid <= 0:
         return False
-    except PermissionError:
-        return True
-    return True
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True  # it exists; it is another user's
 
 
 def _cutoff(days: int) -> str:

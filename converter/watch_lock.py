@@ -10,7 +10,9 @@ watcher took since in a new folder under the same name.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 from .errors import ConverterError
@@ -22,6 +24,14 @@ _HELD: set[Path] = set()  # locks held by watchers of this process (their PID is
 
 class WatcherBusy(ConverterError):
     """Another watcher holds this inbox."""
+
+
+def _guard_path(inbox: Path) -> Path:
+    """The short-lived OS lock held while a watcher checks or takes an inbox's lock: in the
+    system's temporary folder (never clutter in the inbox), one per inbox folder."""
+    ident = folder_id(inbox) or (0, 0)
+    key = hashlib.sha256(f"{inbox.resolve()}|{ident[0]}|{ident[1]}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"bizops-sage50-watch-{key}.guard"
 
 
 def folder_id(path: Path) -> tuple[int, int] | None:
@@ -44,7 +54,22 @@ class InboxLock:
         self._dir_fd: int | None = None  # that folder, open: its lock is found even after a move
 
     def acquire(self) -> None:
-        """Create the lock holding our PID; a dead holder's lock is taken over."""
+        """Create the lock holding our PID; a dead holder's lock is taken over.
+
+        Checking a lock and taking over a stale one happen under a short OS-level lock
+        (filelock, beside the lock file), so two watchers starting at once cannot both find the
+        same stale lock, each remove the other's fresh one and both run."""
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(_guard_path(self.inbox)), timeout=10):
+                self._acquire()
+        except Timeout:
+            raise WatcherBusy(
+                f"Could not take the lock {self.path}: another watcher is starting on {self.inbox}."
+            ) from None
+
+    def _acquire(self) -> None:
         for _ in range(2):
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
