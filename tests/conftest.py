@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.settings import Settings, load_settings
+from converter.core.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parent.parent / "samples"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.ledger import Ledger
-from converter.settings import CONFIG_NAME, load_settings
+from converter.cli import main as cli
+from converter.core.settings import CONFIG_NAME, load_settings
+from converter.sync.ledger import Ledger
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +194,7 @@ def test_an_installed_package_carries_its_templates(tmp_path):
     assert shipped == sorted(p.relative_to(ROOT / "templates") for p in (ROOT / "templates").rglob("*.json"))
     shutil.rmtree(source)
     check = subprocess.run(
-        [sys.executable, "-c", "from converter.cli import app; app()", "templates", "check"],
+        [sys.executable, "-c", "from converter.cli.main import app; app()", "templates", "check"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(build)},
         capture_output=True,
@@ -202,7 +202,7 @@ def test_an_installed_package_carries_its_templates(tmp_path):
     )
     assert check.returncode == 0 and "template files are valid" in check.stdout, check.stderr
     where = subprocess.run(
-        [sys.executable, "-c", "from converter.layouts import templates_root; print(templates_root())"],
+        [sys.executable, "-c", "from converter.io.layouts import templates_root; print(templates_root())"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(build)},
         capture_output=True,

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from converter.issues import Issue, count_by_severity, errors
+from converter.core.issues import Issue, count_by_severity, errors
 
 
 def test_issue_is_frozen():
