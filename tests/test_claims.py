@@ -16,7 +16,7 @@ import pytest
 
 from converter.admin.project import history
 from converter.core.settings import load_settings
-from converter.pipeline import convert as pipeline_mod
+from converter.pipeline import write as pipeline_mod  # the write stage claims the batch
 from converter.pipeline.convert import convert_file
 from converter.review.approval import list_batches
 from converter.sync import claims

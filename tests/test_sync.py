@@ -19,7 +19,7 @@ from converter.admin.project import forget_batch, status_report
 from converter.cli import main as cli
 from converter.core.settings import load_settings
 from converter.io import batches as batches_mod
-from converter.pipeline import convert as pipeline_mod
+from converter.pipeline import write as pipeline_mod  # the write stage claims the batch
 from converter.pipeline.convert import convert_file
 from converter.sync.catalog import Catalog
 from converter.sync.ledger import Ledger

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from ..core.errors import (
     ConfigError,
@@ -29,29 +26,28 @@ from ..core.errors import (
 )
 from ..core.issues import Issue
 from ..core.results import ConversionResult, file_sha256
-from ..core.results import manifest as build_manifest
 from ..core.settings import Settings
 from ..io.batches import Batch
 from ..io.detection import Detection
-from ..io.layouts import ENTITIES, RECOGNISED_ONLY, Layout, load_layout
+from ..io.layouts import ENTITIES, RECOGNISED_ONLY, MapTemplate, load_layout
 from ..io.reading import TableFile, open_table
-from ..io.writing import CsvWriter, format_for_target, import_writer
-from ..mapping.engine import output_fields, resolve_map, site_columns
-from ..mapping.validation import normalise_source
-from ..review.summary import WORKBOOK, batch_summary
+from ..io.writing import import_writer
+from ..mapping.engine import resolve_map, site_columns
+from ..review.summary import WORKBOOK
 from ..review.workbook import ReviewRecorder
-from ..sage50.documents import split_tail
 from ..sync.catalog import Catalog
-from ..sync.claims import CLAIM_ATTEMPTS, ClaimConflict, claim_batch, file_claim, record_unsent
+from ..sync.claims import CLAIM_ATTEMPTS, ClaimConflict
 from ..sync.ledger import Ledger
 from ..sync.runs import record_result
 from .credit_limits import write_credit_limits
 from .direction import detect_for_target
-from .masters import MasterConverter, catalog_entries
+from .masters import MasterConverter
 from .not_exchanged import report_not_exchanged
-from .ownership import confirm, ownership_mode, remember, report_confirmations
+from .ownership import ownership_mode, remember, report_confirmations
 from .reference import read_for_reference
-from .transactions import Block, TransactionConverter, computed_fields, labels_for
+from .stages import Run, already_processed, read_and_map, record_chart, settle, tally, target_fields
+from .transactions import TransactionConverter
+from .write import batch_manifest, nothing_new, write_batch
 
 __all__ = ["ConversionResult", "convert_file", "resolve_map", "site_columns"]
 
@@ -65,74 +61,6 @@ _ERROR_CODES = {
     ControlTotalsError: "control-totals",
     UsageError: "usage",
 }
-
-
-@dataclass
-class _Run:
-    """One file's conversion, across chunks: counts, issues and the writers of its batch."""
-
-    detection: Detection
-    target: Layout
-    fields: list[str]
-    batch: Batch
-    writer: CsvWriter | None
-    issues: list[Issue] = field(default_factory=list)
-    rows_in: int = 0
-    records_out: int = 0
-    rejected: int = 0
-    skipped: int = 0
-    rejects: CsvWriter | None = None
-    review: ReviewRecorder | None = None
-
-    def emit(self, raw: pd.DataFrame, block: Block) -> None:
-        """Write a converted block: good rows to the import file, rejected rows to rejects.csv."""
-        output = block.output.drop(columns=[c for c in block.output.columns if c.startswith("__")])
-        if self.writer is None:  # credit limits only: the records themselves are not sent
-            output = output.iloc[0:0]
-        else:
-            self.writer.write(format_for_target(output, self.target))
-            if self.review is not None:
-                self.review.add(block.output, block.notes, block.changes)
-        if block.bad_rows:
-            self._reject(raw, block)
-        self.rows_in += len(raw)
-        self.records_out += len(output)
-        self.rejected += len(block.bad_rows)
-        self.skipped += len(block.skipped_rows)
-        # A cell that two steps found fault with (reading the date, then mapping it) is reported once.
-        seen: set[tuple] = set()
-        for issue in block.issues:
-            where = (issue.row, issue.column, issue.code, None if issue.severity == "error" else issue.target)
-            if issue.row is None or where not in seen:
-                seen.add(where)
-                self.issues.append(issue)
-
-    def close(self) -> None:
-        for writer in (self.writer, self.rejects):
-            if writer is not None:
-                writer.close()
-
-    def _reject(self, raw: pd.DataFrame, block: Block) -> None:
-        det = self.detection
-        if self.rejects is None:
-            self.rejects = CsvWriter(
-                self.batch.path("rejects.csv"),
-                [*det.columns, "Error"],
-                encoding="utf-8-sig",
-                headers=[*det.headers, "Error"],
-            )
-        reasons: dict[int, list[str]] = {}
-        for i in block.issues:
-            if i.severity == "error" and i.row is not None:
-                reasons.setdefault(i.row, []).append(f"{i.column}: {i.message}" if i.column else i.message)
-        rows = [r for r in block.bad_rows if r in raw.index]
-        rejected = raw.loc[rows].copy()
-        rejected["Error"] = [
-            "; ".join(reasons.get(r, ["another row of this document has an error"])) for r in rows
-        ]
-        self.rejects.write(rejected)
-        if self.review is not None:
-            self.review.add_rejected(rejected)
 
 
 def convert_file(
@@ -237,6 +165,15 @@ def record_run(settings: Settings, result: ConversionResult) -> None:
         )
 
 
+def _check_options(to: str | None, entity: str | None) -> None:
+    if to is not None and to not in OTHER:
+        raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
+    if entity is not None and entity not in (*ENTITIES, *RECOGNISED_ONLY):
+        raise UsageError(
+            f"Unknown entity {entity!r}; use one of: {', '.join((*ENTITIES, *RECOGNISED_ONLY))}."
+        )
+
+
 def _convert(
     path: Path,
     result: ConversionResult,
@@ -253,12 +190,8 @@ def _convert(
     initial_load: bool,
     release_held: bool,
 ) -> None:
-    if to is not None and to not in OTHER:
-        raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
-    if entity is not None and entity not in (*ENTITIES, *RECOGNISED_ONLY):
-        raise UsageError(
-            f"Unknown entity {entity!r}; use one of: {', '.join((*ENTITIES, *RECOGNISED_ONLY))}."
-        )
+    """Detect and read the file, then send it down the path its kind takes."""
+    _check_options(to, entity)
     order = date_order or settings.date_order
     ledger = Ledger.for_settings(settings) if write else None
     mark = 0
@@ -269,7 +202,7 @@ def _convert(
     det = detect_for_target(table, to=to, entity=entity, site_columns=site_columns(settings))
     result.source_system, result.entity = det.system, det.entity
     if det.entity == "chart":
-        _record_chart(path, table, det, result, settings=settings, date_order=order, write=write)
+        record_chart(path, table, det, result, settings=settings, date_order=order, write=write)
         return
     if not det.layout.exchanged:
         report_not_exchanged(path, table, det, result, ledger=ledger)
@@ -280,20 +213,10 @@ def _convert(
     result.template = {"id": template.id, "version": template.version, "path": str(template.path)}
     template_key = f"{template.id}@{template.version}"
     if ledger is not None and not (full or release_held) and result.sha256:
-        prior = ledger.seen_file(result.sha256, template_key)
-        if prior:
+        seen = already_processed(ledger, path, result.sha256, template_key)
+        if seen is not None:
             result.status = "already-processed"
-            result.issues.append(
-                Issue(
-                    None,
-                    None,
-                    "same-file",
-                    f"{path.name} (the same bytes, same template) was already processed on "
-                    f"{prior['processed_at'][:19]} as {prior['name']} (batch {prior['batch'] or 'none'}); "
-                    "nothing to do. Pass --full to convert it again.",
-                    "info",
-                )
-            )
+            result.issues.append(seen)
             return
     mode = ownership_mode(det, settings, initial_load=initial_load)
     if mode == "refuse":  # the non-owner's export: read for reference, not converted
@@ -309,40 +232,52 @@ def _convert(
             write=write,
         )
         return
+    opts = dict(settings=settings, outbox=outbox, date_order=order, now=now, write=write, full=full)
+    opts.update(initial_load=initial_load, release_held=release_held, ledger=ledger, mark=mark)
+    _convert_records(
+        path, result, table, det, template, template_key, credit_only=mode == "credit-limits", **opts
+    )
+
+
+def _convert_records(
+    path: Path,
+    result: ConversionResult,
+    table: TableFile,
+    det: Detection,
+    template: MapTemplate,
+    template_key: str,
+    *,
+    credit_only: bool,
+    settings: Settings,
+    outbox: Path,
+    date_order: str,
+    now: dt.datetime | None,
+    write: bool,
+    full: bool,
+    initial_load: bool,
+    release_held: bool,
+    ledger: Ledger | None,
+    mark: int,
+) -> None:
+    """Map and check every record, tally the result, write the batch and remember what was sent."""
+    target_system = OTHER[det.system]
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
-    fields = output_fields(template, target)
-    if transaction:
-        extra = set(computed_fields(target))
-        fields = [
-            f.name
-            for f in target.fields
-            if (f.name in fields or f.name in extra) and (f.imports or target.system != "sage50")
-        ]
+    fields = target_fields(template, target, transaction)
     catalog = Catalog.for_settings(settings)
     kw = dict(
         source=det.layout,
         target=target,
         template=template,
         settings=settings,
-        date_order=order,
+        date_order=date_order,
         ledger=ledger,
         full=full,
         catalog=catalog,
     )
     converter = TransactionConverter(**kw) if transaction else MasterConverter(**kw)
-    chunk_rows = int(settings.get("reading.chunk_rows", 50_000))
-    credit_only = mode == "credit-limits"
-    confirmed, drifted = 0, []
-
-    def confirm_block(frame: pd.DataFrame) -> None:
-        """What this export shows was loaded is confirmed block by block, so no block is kept. An
-        initial load confirms nothing and reports no drift: its export predates anything sent."""
-        nonlocal confirmed, drifted
-        n, d = confirm(ledger if not initial_load else None, det, [frame])
-        confirmed, drifted = confirmed + n, drifted + d
-
     gate = bool(settings.get("review.require_approval", False))
+    once = not (full or release_held)
     with Batch(
         outbox,
         target_system=target_system,
@@ -352,45 +287,20 @@ def _convert(
         stage="pending" if gate else None,
     ) as batch:
         writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
-        run = _Run(det, target, fields, batch, writer, list(det.issues))
+        run = Run(det, target, fields, batch, writer, list(det.issues))
         if write:
             run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
             run.review.show_records = not credit_only
-        try:
-            carry, carry_issues = None, []
-            for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
-                frame = chunk.frame.set_axis(list(chunk.row_numbers))
-                issues = carry_issues + chunk.issues
-                if transaction:
-                    # The last document may continue in the next chunk: carry it over.
-                    frame = frame if carry is None else pd.concat([carry, frame])
-                    labels, _ = labels_for(frame, det.layout)
-                    frame, carry = split_tail(frame, labels)
-                    carry_issues = [i for i in issues if i.row in carry.index]
-                    issues = [i for i in issues if i.row not in carry.index]
-                    if frame.empty:
-                        continue
-                    confirm_block(frame)
-                run.emit(frame, converter.convert(frame, issues))
-                if not transaction:
-                    confirm_block(converter.last_valid)
-            if carry is not None and not carry.empty:
-                confirm_block(carry)
-                run.emit(carry, converter.convert(carry, carry_issues))
-        finally:
-            run.close()
-        run.issues += converter.odd.issues()
-        result.rows_in, result.records_out, result.rejected, result.skipped = (
-            run.rows_in,
-            run.records_out,
-            run.rejected,
-            run.skipped,
+        confirmed, drifted = read_and_map(
+            table,
+            det,
+            converter,
+            run,
+            transaction=transaction,
+            chunk_rows=int(settings.get("reading.chunk_rows", 50_000)),
+            confirming=ledger if not initial_load else None,
         )
-        result.issues = sorted(run.issues, key=lambda i: (i.row or 0, i.column or ""))
-        if transaction:
-            _finish_transactions(converter, result, catalog)
-        else:
-            result.counts = None if credit_only else dict(converter.counts)
+        tally(result, run, converter, transaction=transaction, credit_only=credit_only, catalog=catalog)
         report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
@@ -407,36 +317,8 @@ def _convert(
                 release_held=release_held,
                 recorder=run.review,
             )
-        if credit_only:
-            result.records_out = (result.credit_limits or {}).get("sent", 0)
-            result.issues.append(
-                Issue(
-                    None,
-                    None,
-                    "credit-limits-only",
-                    f"BizOps owns customers (`ownership.customers`), so this Sage 50 customer list "
-                    f"yields only credit limits for BizOps ({result.records_out} to send).",
-                    "info",
-                )
-            )
-        if run.rows_in == 0:
-            result.status = "empty"
-            result.issues.append(
-                Issue(
-                    None,
-                    None,
-                    "no-rows",
-                    f"{path.name} has a heading row but no data rows; nothing to convert.",
-                    "info",
-                )
-            )
-            return
-        result.status = "rejected-rows" if run.rejected else "converted"
-        if result.skipped_kinds and sum(result.skipped_kinds.values()) == run.rows_in:
-            # Only documents of another kind (vendor bills, quotes): nothing to exchange, no batch.
-            result.status = "not-exchanged"
-            result.issues = [i for i in result.issues if i.code != "references-unchecked"]
-            if write:
+        if settle(result, run, path, credit_only=credit_only):
+            if result.status == "not-exchanged" and write:
                 remember(ledger, path, result, template_key, batch=None)
             return
         if not write:
@@ -444,152 +326,30 @@ def _convert(
         if run.rejects:
             outputs.append(str(run.rejects.path))
         outputs.append(str(batch.path(WORKBOOK)))
-        held = (result.credit_limits or {}).get("held", 0)
-        if not any(records for _, _, records in staged) and not run.rejects and not held:
-            result.issues.append(
-                Issue(
-                    None,
-                    None,
-                    "nothing-new",
-                    "Nothing new or changed since the last batch; no batch was written "
-                    "(--full sends everything again).",
-                    "info",
-                )
-            )
-            claim = file_claim(path, result, template_key, once=not (full or release_held))
-            if claim is not None:
-                record_unsent(ledger, claim)
+        if nothing_new(path, result, run, staged, ledger=ledger, template_key=template_key, once=once):
             return
-        manifest = build_manifest(
+        manifest = batch_manifest(
+            path, result, run, table, outputs, batch=batch, credit_only=credit_only, gate=gate
+        )
+        write_batch(
             path,
             result,
-            detection=det,
-            target=target,
-            fields=fields,
-            outputs=outputs,
-            encoding=table.encoding,
-            now=batch.now,
-        )
-        if credit_only:  # what the batch holds for BizOps is credit limits, not customers
-            limits_layout = load_layout("bizops", "credit_limits")
-            manifest["target"] = {
-                "system": "bizops",
-                "entity": "credit_limits",
-                "file": limits_layout.file_name,
-                "fields": limits_layout.field_names,
-            }
-        review = run.review
-        manifest["review"] = {
-            "workbook": WORKBOOK,
-            "records": review.total,
-            "records_shown": review.shown,
-            "require_approval": gate,
-        }
-        review.add_issue_notes(result.issues)
-
-        def finish(name: str) -> None:
-            state = "awaiting approval" if gate else None
-            review.write(
-                batch.path(WORKBOOK),
-                summary=batch_summary({**manifest, "batch": name}, state=state),
-                issues=result.issues,
-                source_headers=list(det.headers),
-            )
-
-        def stage(name: str, final: Path) -> None:
-            claim_batch(
-                ledger,
-                mark=mark,
-                batch=name,
-                path=final,
-                direction=f"{det.system}-to-{target_system}",
-                source=path.name,
-                sha256=result.sha256,
-                # A batch that sends nothing (every row rejected, or credit limits only held) is
-                # still recorded, so `batches` lists it.
-                staged=staged
-                or [("credit_limits", "bizops", []) if credit_only else (target.entity, target.system, [])],
-                file=file_claim(path, result, template_key, once=not (full or release_held)),
-                batch_hash=batch.manifest["batch_sha256"],
-                awaiting_review=gate,
-            )
-
-        final = batch.commit(
+            run,
             manifest,
-            before_rename=stage if ledger else None,
-            rename_failed=ledger.drop_batch if ledger else None,
-            finish=finish,
+            outputs,
+            staged,
+            batch=batch,
+            ledger=ledger,
+            mark=mark,
+            template_key=template_key,
+            gate=gate,
+            credit_only=credit_only,
+            once=once,
         )
-        if ledger is not None:
-            ledger.finish_batch(final.name)
-        result.batch = final.name
-        result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
-    if write:
-        remember(ledger, path, result, template_key, batch=result.batch)
-        if not transaction:
-            catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
-            if not credit_only:
-                catalog.record(
-                    target_system, target.entity, converter.target_entries, source=f"batch {result.batch}"
-                )
-
-
-def _finish_transactions(converter: TransactionConverter, result: ConversionResult, catalog: Catalog) -> None:
-    controls = converter.controls
-    result.controls = {"in": controls.inbound.as_dict(), "out": controls.outbound.as_dict()}
-    result.skipped_kinds = converter.other_kinds.counts() or None
-    skipped = converter.other_kinds.issue()
-    if skipped is not None:
-        result.issues.insert(0, skipped)
-    for entity in sorted(converter.unchecked):
-        system = "Sage 50" if converter.target.system == "sage50" else "BizOps"
-        hint = "a Sage CHART.CSV export" if entity == "accounts" else f"the {system} {entity} list"
-        result.issues.append(
-            Issue(
-                None,
-                None,
-                "references-unchecked",
-                f"Nothing is known yet of {system} {entity}, so those references were not checked; "
-                f"convert {hint} once to check them.",
-                "info",
+    remember(ledger, path, result, template_key, batch=result.batch)
+    if not transaction:
+        catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
+        if not credit_only:
+            catalog.record(
+                target_system, target.entity, converter.target_entries, source=f"batch {result.batch}"
             )
-        )
-    differences = controls.differences()
-    if differences:
-        raise ControlTotalsError(
-            "control totals in and out disagree (" + "; ".join(differences) + "). Nothing was written; "
-            "this is a converter fault: keep the input file and report it."
-        )
-
-
-def _record_chart(
-    path: Path,
-    table: TableFile,
-    det: Detection,
-    result: ConversionResult,
-    *,
-    settings: Settings,
-    date_order: str,
-    write: bool,
-) -> None:
-    """A Sage chart of accounts is read, not converted: it tells which G/L accounts exist."""
-    entries: list[tuple[str, dict[str, Any]]] = []
-    for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
-        frame = chunk.frame.set_axis(list(chunk.row_numbers))
-        normal, issues = normalise_source(frame, det.layout, date_order=date_order)
-        result.issues += chunk.issues + issues
-        result.rows_in += len(frame)
-        entries += catalog_entries(normal, "sage50", "accounts")
-    if write:
-        Catalog.for_settings(settings).record("sage50", "accounts", entries, source=path.name)
-    result.records_out = len(entries)
-    result.status = "recorded"
-    result.issues.append(
-        Issue(
-            None,
-            None,
-            "chart-recorded",
-            f"{len(entries)} G/L accounts recorded; transactions are now checked against them.",
-            "info",
-        )
-    )
