@@ -189,7 +189,7 @@ def test_every_key_the_code_reads_is_defined_in_the_schema():
     """A setting read anywhere in the code (or named by a template) must be in the schema, or a site
     that sets it would be told it is unknown."""
     read: set[str] = set()
-    for source in (ROOT / "converter").glob("*.py"):
+    for source in (ROOT / "converter").rglob("*.py"):
         text = source.read_text(encoding="utf-8")
         read |= set(_KEY_LITERAL.findall(text)) | set(_READ_CALL.findall(text))
     for template in (ROOT / "templates" / "maps").rglob("*.json"):

@@ -29,7 +29,7 @@ from ..core.results import ConversionResult, file_sha256
 from ..core.settings import Settings
 from ..io.batches import Batch
 from ..io.detection import Detection
-from ..io.layouts import ENTITIES, RECOGNISED_ONLY, MapTemplate, load_layout
+from ..io.layouts import ENTITIES, RECOGNISED_ONLY, Layout, MapTemplate, load_layout
 from ..io.reading import TableFile, open_table
 from ..io.writing import import_writer
 from ..mapping.engine import resolve_map, site_columns
@@ -265,16 +265,8 @@ def _convert_records(
     transaction = det.layout.kind == "transaction"
     fields = target_fields(template, target, transaction)
     catalog = Catalog.for_settings(settings)
-    kw = dict(
-        source=det.layout,
-        target=target,
-        template=template,
-        settings=settings,
-        date_order=date_order,
-        ledger=ledger,
-        full=full,
-        catalog=catalog,
-    )
+    kw = dict(source=det.layout, target=target, template=template, settings=settings, date_order=date_order)
+    kw.update(ledger=ledger, full=full, catalog=catalog)
     converter = TransactionConverter(**kw) if transaction else MasterConverter(**kw)
     gate = bool(settings.get("review.require_approval", False))
     once = not (full or release_held)
@@ -286,11 +278,7 @@ def _convert_records(
         dry_run=not write,
         stage="pending" if gate else None,
     ) as batch:
-        writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
-        run = Run(det, target, fields, batch, writer, list(det.issues))
-        if write:
-            run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
-            run.review.show_records = not credit_only
+        run = _open_run(det, target, fields, batch, settings=settings, write=write, credit_only=credit_only)
         confirmed, drifted = read_and_map(
             table,
             det,
@@ -348,8 +336,39 @@ def _convert_records(
         )
     remember(ledger, path, result, template_key, batch=result.batch)
     if not transaction:
-        catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
-        if not credit_only:
-            catalog.record(
-                target_system, target.entity, converter.target_entries, source=f"batch {result.batch}"
-            )
+        _record_masters(catalog, det, target, converter, result, path=path, credit_only=credit_only)
+
+
+def _open_run(
+    det: Detection,
+    target: Layout,
+    fields: list[str],
+    batch: Batch,
+    *,
+    settings: Settings,
+    write: bool,
+    credit_only: bool,
+) -> Run:
+    """A run's writers: the import file (not for credit limits only) and, when writing, the review."""
+    writer = None if credit_only else import_writer(batch.path(target.file_name), target, fields)
+    run = Run(det, target, fields, batch, writer, list(det.issues))
+    if write:
+        run.review = ReviewRecorder(target, fields, int(settings.get("review.max_rows", 1_000)))
+        run.review.show_records = not credit_only
+    return run
+
+
+def _record_masters(
+    catalog: Catalog,
+    det: Detection,
+    target: Layout,
+    converter: MasterConverter,
+    result: ConversionResult,
+    *,
+    path: Path,
+    credit_only: bool,
+) -> None:
+    """The catalog learns the masters this export holds and those the batch sends."""
+    catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
+    if not credit_only:
+        catalog.record(target.system, target.entity, converter.target_entries, source=f"batch {result.batch}")
