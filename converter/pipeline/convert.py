@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from ..sync.catalog import Catalog
 from ..sync.claims import CLAIM_ATTEMPTS, ClaimConflict
 from ..sync.ledger import Ledger
 from ..sync.runs import record_result
-from .credit_limits import write_credit_limits
+from .credit_limits import CreditLimitFiles, write_credit_limits
 from .direction import detect_for_target
 from .masters import MasterConverter
 from .not_exchanged import report_not_exchanged
@@ -233,10 +234,26 @@ def _convert(
         )
         return
     opts = dict(settings=settings, outbox=outbox, date_order=order, now=now, write=write, full=full)
-    opts.update(initial_load=initial_load, release_held=release_held, ledger=ledger, mark=mark)
+    o = _Options(**opts, initial_load=initial_load, release_held=release_held, ledger=ledger, mark=mark)
     _convert_records(
-        path, result, table, det, template, template_key, credit_only=mode == "credit-limits", **opts
+        path, result, table, det, template, template_key, credit_only=mode == "credit-limits", o=o
     )
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How this file is converted: the settings, the outbox and the flags given."""
+
+    settings: Settings
+    outbox: Path
+    date_order: str
+    now: dt.datetime | None
+    write: bool
+    full: bool
+    initial_load: bool
+    release_held: bool
+    ledger: Ledger | None
+    mark: int
 
 
 def _convert_records(
@@ -248,95 +265,116 @@ def _convert_records(
     template_key: str,
     *,
     credit_only: bool,
-    settings: Settings,
-    outbox: Path,
-    date_order: str,
-    now: dt.datetime | None,
-    write: bool,
-    full: bool,
-    initial_load: bool,
-    release_held: bool,
-    ledger: Ledger | None,
-    mark: int,
+    o: _Options,
 ) -> None:
     """Map and check every record, tally the result, write the batch and remember what was sent."""
+    settings, ledger = o.settings, o.ledger
     target_system = OTHER[det.system]
     target = load_layout(target_system, template.target_entity)
     transaction = det.layout.kind == "transaction"
     fields = target_fields(template, target, transaction)
     catalog = Catalog.for_settings(settings)
-    kw = dict(source=det.layout, target=target, template=template, settings=settings, date_order=date_order)
-    kw.update(ledger=ledger, full=full, catalog=catalog)
+    kw = dict(source=det.layout, target=target, template=template, settings=settings, date_order=o.date_order)
+    kw.update(ledger=ledger, full=o.full, catalog=catalog)
     converter = TransactionConverter(**kw) if transaction else MasterConverter(**kw)
     gate = bool(settings.get("review.require_approval", False))
-    once = not (full or release_held)
-    with Batch(
-        outbox,
-        target_system=target_system,
-        entity=det.entity,
-        now=now,
-        dry_run=not write,
-        stage="pending" if gate else None,
-    ) as batch:
-        run = _open_run(det, target, fields, batch, settings=settings, write=write, credit_only=credit_only)
+    once = not (o.full or o.release_held)
+    where = dict(target_system=target_system, entity=det.entity, now=o.now, dry_run=not o.write)
+    with Batch(o.outbox, **where, stage="pending" if gate else None) as batch:
+        run = _open_run(det, target, fields, batch, settings=settings, write=o.write, credit_only=credit_only)
+        chunk_rows = int(settings.get("reading.chunk_rows", 50_000))
+        confirming = None if o.initial_load else ledger
         confirmed, drifted = read_and_map(
-            table,
-            det,
-            converter,
-            run,
-            transaction=transaction,
-            chunk_rows=int(settings.get("reading.chunk_rows", 50_000)),
-            confirming=ledger if not initial_load else None,
+            table, det, converter, run, chunk_rows=chunk_rows, confirming=confirming
         )
         tally(result, run, converter, transaction=transaction, credit_only=credit_only, catalog=catalog)
         report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
         if det.system == "sage50" and det.entity == "customers":
-            outputs += write_credit_limits(
-                path,
-                batch,
-                converter.source_frames,
-                result,
-                staged,
-                ledger=ledger,
-                settings=settings,
-                full=full,
-                release_held=release_held,
-                recorder=run.review,
-            )
+            limits = _credit_limits(path, batch, converter.source_frames, run, o)
+            _add_credit_limits(result, run, limits)
+            outputs, staged = outputs + limits.outputs, staged + limits.staged
         if settle(result, run, path, credit_only=credit_only):
-            if result.status == "not-exchanged" and write:
+            if result.status == "not-exchanged" and o.write:
                 remember(ledger, path, result, template_key, batch=None)
             return
-        if not write:
+        if not o.write:
             return
-        if run.rejects:
-            outputs.append(str(run.rejects.path))
-        outputs.append(str(batch.path(WORKBOOK)))
-        if nothing_new(path, result, run, staged, ledger=ledger, template_key=template_key, once=once):
+        flags = dict(template_key=template_key, gate=gate, credit_only=credit_only, once=once)
+        if not _write(
+            path, result, run, table, outputs, staged, batch=batch, ledger=ledger, mark=o.mark, **flags
+        ):
             return
-        manifest = batch_manifest(
-            path, result, run, table, outputs, batch=batch, credit_only=credit_only, gate=gate
-        )
-        write_batch(
-            path,
-            result,
-            run,
-            manifest,
-            outputs,
-            staged,
-            batch=batch,
-            ledger=ledger,
-            mark=mark,
-            template_key=template_key,
-            gate=gate,
-            credit_only=credit_only,
-            once=once,
-        )
     remember(ledger, path, result, template_key, batch=result.batch)
     if not transaction:
         _record_masters(catalog, det, target, converter, result, path=path, credit_only=credit_only)
+
+
+def _credit_limits(path: Path, batch: Batch, customers: list, run: Run, o: _Options) -> CreditLimitFiles:
+    """The credit limits stage (a Sage customer list): credit_limits.csv for BizOps."""
+    return write_credit_limits(
+        path,
+        batch,
+        customers,
+        ledger=o.ledger,
+        settings=o.settings,
+        full=o.full,
+        release_held=o.release_held,
+        review_rows=run.review.max_rows if run.review is not None else 0,
+    )
+
+
+def _add_credit_limits(result: ConversionResult, run: Run, limits: CreditLimitFiles) -> None:
+    """What the credit limits stage found, into this conversion's result and review workbook."""
+    result.issues += limits.issues
+    if run.review is not None:
+        run.review.add_credit_limits(limits.review)
+    if limits.counts is not None:
+        result.credit_limits = limits.counts
+
+
+def _write(
+    path: Path,
+    result: ConversionResult,
+    run: Run,
+    table: TableFile,
+    outputs: list[str],
+    staged: list,
+    *,
+    batch: Batch,
+    ledger: Ledger | None,
+    mark: int,
+    template_key: str,
+    gate: bool,
+    credit_only: bool,
+    once: bool,
+) -> bool:
+    """The write stage: the batch folder, or nothing when nothing is new (then False)."""
+    if run.rejects:
+        outputs = [*outputs, str(run.rejects.path)]
+    outputs = [*outputs, str(batch.path(WORKBOOK))]
+    if nothing_new(path, result, run, staged, ledger=ledger, template_key=template_key, once=once):
+        return False
+    manifest = batch_manifest(
+        path, result, run, table, outputs, batch=batch, credit_only=credit_only, gate=gate
+    )
+    write_batch(
+        path,
+        result,
+        run,
+        manifest,
+        outputs,
+        staged,
+        batch=batch,
+        ledger=ledger,
+        mark=mark,
+        template_key=template_key,
+        gate=gate,
+        credit_only=credit_only,
+        once=once,
+    )
+    return True
 
 
 def _open_run(

@@ -15,13 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.results import ConversionResult
 from ..core.settings import Settings
 from ..core.values import blank, parse_numbers, texts
 from ..io.batches import Batch
 from ..io.layouts import load_layout
 from ..io.writing import import_writer
-from ..review.workbook import ReviewRecorder
 from ..sync.ledger import Ledger, fingerprint
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
@@ -137,25 +135,35 @@ def _readable_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:
     return frame[~bad], issues
 
 
+@dataclass
+class CreditLimitFiles:
+    """What ``write_credit_limits`` wrote into the batch, for the conversion to add to its result."""
+
+    outputs: list[str] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    staged: list[tuple[str, str, list]] = field(default_factory=list)  # the records sent, for the ledger
+    counts: dict[str, int] | None = None  # sent, held, unchanged: the result's ``credit_limits``
+    review: list[tuple] = field(default_factory=list)  # rows of review.xlsx's Credit limits sheet
+
+
 def write_credit_limits(
     path: Path,
     batch: Batch,
     customers: list[pd.DataFrame],
-    result: ConversionResult,
-    staged: list,
     *,
     ledger: Ledger | None,
     settings: Settings,
     full: bool,
     release_held: bool,
-    recorder: ReviewRecorder | None = None,
-) -> list[str]:
+    review_rows: int = 0,
+) -> CreditLimitFiles:
     """credit_limits.csv (and held-credit-limits.csv) for BizOps from a Sage customer list's valid rows."""
+    out = CreditLimitFiles()
     frames = [f for f in customers if not f.empty]
     if not frames:
-        return []
+        return out
     if not any("Credit Limit" in f.columns for f in frames):
-        result.issues.append(
+        out.issues.append(
             Issue(
                 None,
                 None,
@@ -165,7 +173,7 @@ def write_credit_limits(
                 "warning",
             )
         )
-        return []
+        return out
     exported = dt.datetime.fromtimestamp(path.stat().st_mtime).astimezone()
     limits = credit_limit_changes(
         pd.concat(frames),
@@ -175,23 +183,21 @@ def write_credit_limits(
         exported_at=exported,
         full=full,
         release_held=release_held,
-        review_rows=recorder.max_rows if recorder is not None else 0,
+        review_rows=review_rows,
     )
-    result.issues += limits.issues
-    if recorder is not None:
-        recorder.add_credit_limits(limits.review)
-    outputs = []
+    out.issues += limits.issues
+    out.review = limits.review
     layout = load_layout("bizops", "credit_limits")
     if not limits.send.empty:
         writer = import_writer(batch.path(layout.file_name), layout, layout.field_names)
         writer.write(limits.send)
         writer.close()
-        outputs.append(str(writer.path))
-        staged.append(("credit_limits", "bizops", limits.staged))
+        out.outputs.append(str(writer.path))
+        out.staged.append(("credit_limits", "bizops", limits.staged))
     if not limits.held.empty:
         held = import_writer(batch.path("held-credit-limits.csv"), layout, layout.field_names)
         held.write(limits.held)
         held.close()
-        outputs.append(str(held.path))
-    result.credit_limits = {"sent": len(limits.send), "held": len(limits.held), "unchanged": limits.unchanged}
-    return outputs
+        out.outputs.append(str(held.path))
+    out.counts = {"sent": len(limits.send), "held": len(limits.held), "unchanged": limits.unchanged}
+    return out

@@ -135,12 +135,12 @@ def read_and_map(
     converter: MasterConverter | TransactionConverter,
     run: Run,
     *,
-    transaction: bool,
     chunk_rows: int,
     confirming: Ledger | None,
 ) -> tuple[int, list]:
     """Every chunk read, mapped and checked, and emitted to the run's writers. Returns what the
     export confirms of records sent earlier (``confirming`` is None for an initial load)."""
+    transaction = det.layout.kind == "transaction"
     confirmed, drifted = 0, []
 
     def confirm_block(frame: pd.DataFrame) -> None:
