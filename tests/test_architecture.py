@@ -35,7 +35,7 @@ LONG_FUNCTIONS = {
     "converter.mapping.validation.check_target",
     "converter.review.summary.batch_summary",
 }
-BIG_MODULES = {"converter.io.layouts", "converter.mapping.engine", "converter.watch.watcher"}
+BIG_MODULES = {"converter.io.layouts", "converter.mapping.engine"}
 
 
 def module_name(path: Path) -> str:

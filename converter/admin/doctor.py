@@ -20,7 +20,7 @@ from ..core.settings import CONFIG_NAME, Settings, load_settings
 from ..io.layouts import MASTER_ENTITIES
 from ..sync.catalog import ledger_path
 from ..sync.ledger import Ledger, pid_alive
-from ..watch.watcher import network_filesystem
+from ..watch.files import network_filesystem
 
 HEARTBEAT_STALE = 120  # seconds: the watcher rewrites its heartbeat every second or so
 # Accounts every BizOps → Sage transaction of a type needs (the rest are optional).

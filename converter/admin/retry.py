@@ -17,7 +17,7 @@ from ..core.results import file_sha256
 from ..core.settings import Settings
 from ..core.values import printable
 from ..sync.ledger import Ledger
-from ..watch.watcher import SIDECARS, checked_folder, unique_path
+from ..watch.files import SIDECARS, checked_folder, unique_path
 
 ERROR_SUFFIX = ".error.txt"
 

@@ -9,9 +9,18 @@ they may be someone's own.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import stat
 from pathlib import Path
+
+from ..core.errors import ConverterError
+from ..core.issues import Issue
+from ..core.results import ConversionResult
+from .files import checked_folder, shown, unique_path, write_new
+
+log = logging.getLogger("bizops-sage50.watch")
 
 EXPORT_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
 
@@ -51,3 +60,21 @@ def odd_text(name: str, kind: str) -> str:
         f"{name} is {kind}, not a file, so the watcher did not open it (nothing was read or converted).\n\n"
         "Drop the export file itself into the inbox: copy the CSV or XLSX file, not a folder or a pipe.\n"
     )
+
+
+def move_odd(inbox: Path, path: Path, kind: str) -> ConversionResult | None:
+    """An odd entry moved to ``failed/`` with its ``.error.txt``, never opened: the result that
+    reports it, or None (and an error logged) when it cannot be moved."""
+    name = shown(path.name)
+    try:
+        dest = unique_path(checked_folder(inbox, "failed"), path.name)
+        os.rename(path, dest)
+    except (OSError, ConverterError) as exc:
+        log.error("%s is %s, not a file; it cannot be moved to failed/ (%s); remove it", name, kind, exc)
+        return None
+    result = ConversionResult(input=str(dest), status="failed")
+    result.issues.append(Issue(None, None, "not-a-file", odd_text(name, kind).split("\n")[0], "error"))
+    with contextlib.suppress(OSError):
+        write_new(dest.with_name(dest.name + ".error.txt"), odd_text(name, kind))
+    log.error("%s is %s, not a file; not opened, moved to failed/", name, kind)
+    return result
