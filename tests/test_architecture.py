@@ -32,7 +32,6 @@ MAX_MODULE_LINES = 500
 # shrink: a new offender fails, and so does one that was fixed but is still listed.
 LONG_FUNCTIONS = {
     "converter.cli.watch.watch",
-    "converter.mapping.validation.check_target",
     "converter.review.summary.batch_summary",
 }
 BIG_MODULES = {"converter.io.layouts", "converter.mapping.engine"}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.values import blank, canonical_number, parse_bools, parse_dates, texts
-from ..io.layouts import Layout
+from ..io.layouts import Field, Layout
 from .odd_values import OddValues
 
 ID_FORBIDDEN = "*?+"
@@ -255,145 +255,198 @@ def check_target(
             out[name] = _holdable(text, f, layout, col, issues, odd)
             continue
         screen = _Screen.of(texts(text))
-        if sage and not f.id and (screen.quote or screen.breaks):
-            # Sage takes double quotes as field delimiters and cannot import them inside text.
-            quoted = text.str.contains('"', regex=False)
-            if quoted.any():
-                fixed = text.str.replace('"', "''", regex=False)
-                _report(
-                    issues,
-                    quoted,
-                    col,
-                    "quote-replaced",
-                    lambda v, lab=label: (
-                        f"{lab}: double quotes replaced by two apostrophes in {v!r}; Sage 50 cannot import them."
-                    ),
-                    text,
-                    "warning",
-                    target=name,
-                )
-                text = fixed
-            breaks = text.str.contains(r"[\r\n]", regex=True)
-            if breaks.any():
-                _report(
-                    issues,
-                    breaks,
-                    col,
-                    "newline-replaced",
-                    lambda v, lab=label: (
-                        f"{lab}: line breaks replaced by spaces in {v[:40]!r}; Sage 50 reads one line per row."
-                    ),
-                    text,
-                    "warning",
-                    target=name,
-                )
-                text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
-        if sage and f.id and not screen.cp1252:
-            # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
-            unfit = ~text.map(_encodable)
-            _report(
-                issues,
-                unfit,
-                col,
-                "bad-id",
-                lambda v, lab=label: (
-                    f"{lab} {v!r} has characters Windows-1252 cannot hold, so Sage 50 cannot store it. "
-                    "Change the ID in the source system."
-                ),
-                text,
-            )
-        elif sage and not screen.cp1252:
-            unfit = ~text.map(_encodable)
-            if unfit.any():
-                fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
-                for pos in np.flatnonzero(unfit.to_numpy()):
-                    issues.append(
-                        Issue(
-                            int(text.index[pos]),
-                            col,
-                            "unencodable",
-                            f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
-                            "warning",
-                            name,
-                        )
-                    )
-                text = fixed
-        none = pd.Series(False, index=text.index)
-        formula = text.str.match(FORMULA) if screen.formula else none
-        longest = max(map(len, texts(text)), default=0)
-        _report(
-            issues,
-            formula,
-            col,
-            "formula",
-            lambda v, lab=label: (
-                f"{lab} {v[:40]!r} would run as a formula in a spreadsheet program (it starts with "
-                f"{v.strip()[:1]!r}). Change the value in the source system; remove the {v.strip()[:1]!r} if it is real."
-            ),
-            text,
-        )
-        if sage and f.id:
-            too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
-            _report(
-                issues,
-                too_long,
-                col,
-                "bad-id",
-                lambda v, lab=label: (
-                    f"{lab} {v!r} is {len(v)} characters; Sage 50 IDs hold at most {SAGE_ID_LIMIT}. Shorten the ID in the source system."
-                ),
-                text,
-            )
-            bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
-            _report(
-                issues,
-                bad_chars,
-                col,
-                "bad-id",
-                lambda v, lab=label: (
-                    f"{lab} {v!r} contains * ? + a double quote or a line break, which Sage 50 cannot take in IDs. "
-                    "Change the ID in the source system."
-                ),
-                text,
-            )
-        elif sage and f.max_length and longest > f.max_length:
-            long = text.str.len() > f.max_length
-            if long.any():
-                for pos in np.flatnonzero(long.to_numpy()):
-                    value = text.iloc[pos]
-                    issues.append(
-                        Issue(
-                            int(text.index[pos]),
-                            col,
-                            "too-long",
-                            f"{label} of record {keys.iloc[pos]!r} is {len(value)} characters; Sage 50 holds {f.max_length}, so it was cut to {value[: f.max_length]!r}.",
-                            "warning",
-                            name,
-                        )
-                    )
-                text = text.where(~long, text.str.slice(0, f.max_length))
+        if sage:
+            text = _sage_quotes_and_breaks(text, f, name, col, label, screen, issues)
+            text = _sage_encoding(text, f, name, col, label, screen, issues)
+        text = _formulas_and_lengths(text, f, name, col, label, screen, issues, keys=keys, sage=sage)
         if f.type == "code" and f.allowed:
-            canon = {a.casefold(): a for a in f.allowed}
-            mapped = text.str.strip().str.casefold().map(canon)
-            bad = mapped.isna() & ~empty
-            allowed = ", ".join(f.allowed)
-            if layout.critical(name):
-                _report(
-                    issues,
-                    bad,
-                    col,
-                    "bad-code",
-                    lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
-                    text,
-                )
-                text = mapped.where(~bad, text).fillna("")
-            else:
-                _leave_blank(odd, col, text[bad], layout, name, f"is not one of {allowed}")
-                text = mapped.where(~bad, "").fillna("")
+            text = _allowed_codes(text, f, layout, name, col, label, issues, empty=empty, odd=odd)
         out[name] = text
     if own:
         issues += odd.issues()
     return out, issues
+
+
+def _sage_quotes_and_breaks(
+    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> pd.Series:
+    """Sage takes double quotes as field delimiters and reads one line per row: both replaced."""
+    if not f.id and (screen.quote or screen.breaks):
+        # Sage takes double quotes as field delimiters and cannot import them inside text.
+        quoted = text.str.contains('"', regex=False)
+        if quoted.any():
+            fixed = text.str.replace('"', "''", regex=False)
+            _report(
+                issues,
+                quoted,
+                col,
+                "quote-replaced",
+                lambda v, lab=label: (
+                    f"{lab}: double quotes replaced by two apostrophes in {v!r}; Sage 50 cannot import them."
+                ),
+                text,
+                "warning",
+                target=name,
+            )
+            text = fixed
+        breaks = text.str.contains(r"[\r\n]", regex=True)
+        if breaks.any():
+            _report(
+                issues,
+                breaks,
+                col,
+                "newline-replaced",
+                lambda v, lab=label: (
+                    f"{lab}: line breaks replaced by spaces in {v[:40]!r}; Sage 50 reads one line per row."
+                ),
+                text,
+                "warning",
+                target=name,
+            )
+            text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
+    return text
+
+
+def _sage_encoding(
+    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> pd.Series:
+    """Characters Windows-1252 cannot hold: an error in an ID, replaced (with a warning) elsewhere."""
+    if f.id and not screen.cp1252:
+        # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
+        unfit = ~text.map(_encodable)
+        _report(
+            issues,
+            unfit,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} has characters Windows-1252 cannot hold, so Sage 50 cannot store it. "
+                "Change the ID in the source system."
+            ),
+            text,
+        )
+    elif not screen.cp1252:
+        unfit = ~text.map(_encodable)
+        if unfit.any():
+            fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
+            for pos in np.flatnonzero(unfit.to_numpy()):
+                issues.append(
+                    Issue(
+                        int(text.index[pos]),
+                        col,
+                        "unencodable",
+                        f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
+                        "warning",
+                        name,
+                    )
+                )
+            text = fixed
+    return text
+
+
+def _formulas_and_lengths(
+    text: pd.Series,
+    f: Field,
+    name: str,
+    col: str,
+    label: str,
+    screen: _Screen,
+    issues: list[Issue],
+    *,
+    keys: pd.Series,
+    sage: bool,
+) -> pd.Series:
+    """Formula-like values are errors; Sage IDs too long or with forbidden characters are errors,
+    other text too long for Sage is cut (with a warning)."""
+    none = pd.Series(False, index=text.index)
+    formula = text.str.match(FORMULA) if screen.formula else none
+    longest = max(map(len, texts(text)), default=0)
+    _report(
+        issues,
+        formula,
+        col,
+        "formula",
+        lambda v, lab=label: (
+            f"{lab} {v[:40]!r} would run as a formula in a spreadsheet program (it starts with "
+            f"{v.strip()[:1]!r}). Change the value in the source system; remove the {v.strip()[:1]!r} if it is real."
+        ),
+        text,
+    )
+    if sage and f.id:
+        too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
+        _report(
+            issues,
+            too_long,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} is {len(v)} characters; Sage 50 IDs hold at most {SAGE_ID_LIMIT}. Shorten the ID in the source system."
+            ),
+            text,
+        )
+        bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
+        _report(
+            issues,
+            bad_chars,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} contains * ? + a double quote or a line break, which Sage 50 cannot take in IDs. "
+                "Change the ID in the source system."
+            ),
+            text,
+        )
+    elif sage and f.max_length and longest > f.max_length:
+        long = text.str.len() > f.max_length
+        if long.any():
+            for pos in np.flatnonzero(long.to_numpy()):
+                value = text.iloc[pos]
+                issues.append(
+                    Issue(
+                        int(text.index[pos]),
+                        col,
+                        "too-long",
+                        f"{label} of record {keys.iloc[pos]!r} is {len(value)} characters; Sage 50 holds {f.max_length}, so it was cut to {value[: f.max_length]!r}.",
+                        "warning",
+                        name,
+                    )
+                )
+            text = text.where(~long, text.str.slice(0, f.max_length))
+    return text
+
+
+def _allowed_codes(
+    text: pd.Series,
+    f: Field,
+    layout: Layout,
+    name: str,
+    col: str,
+    label: str,
+    issues: list[Issue],
+    *,
+    empty: pd.Series,
+    odd: OddValues,
+) -> pd.Series:
+    """A code the field does not allow: an error where it is critical, else left blank (noted once)."""
+    if f.type == "code" and f.allowed:
+        canon = {a.casefold(): a for a in f.allowed}
+        mapped = text.str.strip().str.casefold().map(canon)
+        bad = mapped.isna() & ~empty
+        allowed = ", ".join(f.allowed)
+        if layout.critical(name):
+            _report(
+                issues,
+                bad,
+                col,
+                "bad-code",
+                lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
+                text,
+            )
+            text = mapped.where(~bad, text).fillna("")
+        else:
+            _leave_blank(odd, col, text[bad], layout, name, f"is not one of {allowed}")
+            text = mapped.where(~bad, "").fillna("")
+    return text
 
 
 def _leave_blank(
