@@ -51,17 +51,7 @@ def watch(
     ] = False,
 ) -> None:
     """Convert every export dropped into the inbox: masters first, each file once, nothing lost."""
-    handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8")
-        if log_file
-        else RichHandler(console=err, show_path=False)
-    )
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(message)s" if log_file else "%(message)s")
-    )
-    logger = logging.getLogger("bizops-sage50")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
+    logger = _logger(log_file)
     try:
         settings = load_settings(config)
     except ConverterError as exc:
@@ -97,6 +87,32 @@ def watch(
         mode,
         watcher.outbox,
     )
+    code = _run(watcher, logger, once=once, initial_load=initial_load, received=received)
+    if watcher.lost:
+        fail(ConverterError(watcher.lost))
+    raise typer.Exit(code)
+
+
+def _logger(log_file: Path | None) -> logging.Logger:
+    """The watcher's log: a plain file with --log-file, else the console."""
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8")
+        if log_file
+        else RichHandler(console=err, show_path=False)
+    )
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(message)s" if log_file else "%(message)s")
+    )
+    logger = logging.getLogger("bizops-sage50")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    return logger
+
+
+def _run(
+    watcher: Watcher, logger: logging.Logger, *, once: bool, initial_load: bool, received: list[str]
+) -> int:
+    """Runs the watcher (once, or until stopped) and logs why it stopped; returns the exit code."""
     code = 0
     try:
         if once:
@@ -120,9 +136,7 @@ def watch(
             else "done"
         )
         logger.info("watcher stopped (%s): %d processed, %d failed", why, stats.processed, stats.failed)
-    if watcher.lost:
-        fail(ConverterError(watcher.lost))
-    raise typer.Exit(code)
+    return code
 
 
 def logged_fail(logger: logging.Logger, exc: Exception, log_file: Path | None) -> None:

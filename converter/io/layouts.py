@@ -21,6 +21,7 @@ from typing import Any
 import jsonschema
 
 from ..core.errors import TemplateError
+from .transforms import TRANSFORM_OPTIONS
 
 SYSTEMS = ("sage50", "bizops")
 ENTITIES = (
@@ -48,28 +49,6 @@ RECOGNISED_ONLY = (
     "payroll",
     "jobs",
 )
-
-
-# The transform vocabulary of mapping templates: each op's required and optional options. Templates
-# are checked against it here; ``converter.mapping.engine`` implements every op.
-TRANSFORM_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "copy": {"required": (), "optional": ()},
-    "strip": {"required": (), "optional": ()},
-    "upper": {"required": (), "optional": ()},
-    "date": {"required": (), "optional": ()},
-    "bool": {"required": (), "optional": ()},
-    "code_map": {"required": ("map",), "optional": ("default", "fallback")},
-    "number": {"required": (), "optional": ("decimals", "scale", "negate")},
-    "truncate": {"required": (), "optional": ("length",)},
-    "split_name": {"required": ("part",), "optional": ()},
-    "join": {"required": (), "optional": ("separator",)},
-    "first": {"required": (), "optional": ("warn",)},
-    "default": {"required": ("value",), "optional": ()},
-    "constant": {"required": ("value",), "optional": ()},
-    "if_blank": {"required": ("then", "else"), "optional": ()},
-    "config": {"required": ("key",), "optional": ("when",)},
-    "config_lookup": {"required": ("table",), "optional": ("reverse",)},
-}
 
 
 def templates_root() -> Path:

@@ -33,7 +33,7 @@ from ..io.detection import Detection
 from ..io.layouts import ENTITIES, RECOGNISED_ONLY, Layout, MapTemplate, load_layout
 from ..io.reading import TableFile, open_table
 from ..io.writing import import_writer
-from ..mapping.engine import resolve_map, site_columns
+from ..mapping.site import resolve_map, site_columns
 from ..review.summary import WORKBOOK
 from ..review.workbook import ReviewRecorder
 from ..sync.catalog import Catalog

@@ -79,6 +79,44 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
     review = manifest.get("review") or {}
     direction = f"{SYSTEMS.get(source['system'], source['system'])} → {SYSTEMS.get(target['system'], target['system'])}"
     template = manifest.get("template") or {}
+    batch_lines = _batch_lines(manifest, source, target, template, direction, state)
+    transaction = manifest.get("control_totals") is not None
+    count_lines = _count_lines(manifest, counts, codes, transaction)
+    sections = [
+        {"title": "Source and target", "lines": batch_lines},
+        {"title": "Counts", "lines": count_lines},
+    ]
+    if transaction:
+        sections.append(_control_totals_section(manifest))
+    attention = _attention(counts, manifest.get("credit_limits") or {})
+    if attention:
+        sections.insert(0, {"title": "Needs attention", "lines": attention, "attention": True})
+    if manifest.get("credit_limits"):
+        sections.append(_credit_limits_section(manifest["credit_limits"]))
+    if review:
+        sections.append(_review_section(review, target))
+    steps = import_steps(manifest)
+    sections.append({"title": "Import steps", "lines": [(f"Step {i}", s) for i, s in enumerate(steps, 1)]})
+    fields = list(target.get("fields") or [])
+    if target.get("system") == "sage50":
+        sections.append(
+            {"title": "Fields to Show, in order", "lines": [(str(i), f) for i, f in enumerate(fields, 1)]}
+        )
+    return {
+        "batch": manifest.get("batch"),
+        "state": state,
+        "sections": [
+            {"title": s["title"], "lines": [list(line) for line in s["lines"]], **_flag(s)} for s in sections
+        ],
+        "import_steps": steps,
+        "fields": fields,
+    }
+
+
+def _batch_lines(
+    manifest: dict[str, Any], source: dict, target: dict, template: dict, direction: str, state: str | None
+) -> list[tuple[str, Any]]:
+    """The Source and target section: the batch, its source file and its import file."""
     batch_lines: list[tuple[str, Any]] = [
         ("Batch", manifest.get("batch", "")),
         ("Created", manifest.get("created_at", "")),
@@ -92,7 +130,13 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
     ]
     if state:
         batch_lines.append(("State", state))
-    transaction = manifest.get("control_totals") is not None
+    return batch_lines
+
+
+def _count_lines(
+    manifest: dict[str, Any], counts: dict, codes: dict, transaction: bool
+) -> list[tuple[str, Any]]:
+    """The Counts section: rows read, out, rejected and skipped, creates and updates, issues."""
     skipped = int(counts.get("skipped", 0))
     duplicates = (
         int(counts.get("unchanged", 0)) if not transaction else int(codes.get("duplicate-document", 0))
@@ -121,54 +165,36 @@ def batch_summary(manifest: dict[str, Any], *, state: str | None = None) -> dict
         ("Warnings", int(counts.get("warning", 0))),
         ("Notes", int(counts.get("info", 0))),
     ]
-    sections = [
-        {"title": "Source and target", "lines": batch_lines},
-        {"title": "Counts", "lines": count_lines},
-    ]
-    if transaction:
-        totals = next(iter(manifest["control_totals"].values()))
-        names = ("documents", "lines", "quantity", "net", "tax", "freight", "total")
-        lines = []
-        for name in names:
-            a, b = totals.get("in", {}).get(name, 0), totals.get("out", {}).get(name, 0)
-            agree = "agree" if a == b else "DISAGREE"
-            lines.append((f"{name.capitalize()}: in / out", f"{_num(a)} / {_num(b)} ({agree})"))
-        sections.append({"title": "Control totals (source in / import file out)", "lines": lines})
-    attention = _attention(counts, manifest.get("credit_limits") or {})
-    if attention:
-        sections.insert(0, {"title": "Needs attention", "lines": attention, "attention": True})
-    if manifest.get("credit_limits"):
-        sections.append(_credit_limits_section(manifest["credit_limits"]))
-    if review:
-        shown, total = review.get("records_shown", 0), review.get("records", 0)
-        text = (
-            f"All {total:,} records are on the records sheet."
-            if shown >= total
-            else f"The records sheet shows the first {shown:,} of {total:,} records (`review.max_rows`); "
-            "the import file holds them all."
-        )
-        if target.get("entity") == "credit_limits":
-            text = "Each customer's credit limit, before and now, is on the Credit limits sheet."
-        lines = [("Records shown", text)]
-        if review.get("require_approval"):
-            lines.append(("Approval", "Required: `bizops-sage50 approve BATCH` moves it to outbox/ready/."))
-        sections.append({"title": "Review", "lines": lines})
-    steps = import_steps(manifest)
-    sections.append({"title": "Import steps", "lines": [(f"Step {i}", s) for i, s in enumerate(steps, 1)]})
-    fields = list(target.get("fields") or [])
-    if target.get("system") == "sage50":
-        sections.append(
-            {"title": "Fields to Show, in order", "lines": [(str(i), f) for i, f in enumerate(fields, 1)]}
-        )
-    return {
-        "batch": manifest.get("batch"),
-        "state": state,
-        "sections": [
-            {"title": s["title"], "lines": [list(line) for line in s["lines"]], **_flag(s)} for s in sections
-        ],
-        "import_steps": steps,
-        "fields": fields,
-    }
+    return count_lines
+
+
+def _control_totals_section(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Control totals in and out, each pair marked as agreeing or not."""
+    totals = next(iter(manifest["control_totals"].values()))
+    names = ("documents", "lines", "quantity", "net", "tax", "freight", "total")
+    lines = []
+    for name in names:
+        a, b = totals.get("in", {}).get(name, 0), totals.get("out", {}).get(name, 0)
+        agree = "agree" if a == b else "DISAGREE"
+        lines.append((f"{name.capitalize()}: in / out", f"{_num(a)} / {_num(b)} ({agree})"))
+    return {"title": "Control totals (source in / import file out)", "lines": lines}
+
+
+def _review_section(review: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """How much of the batch the workbook shows, and whether it awaits approval."""
+    shown, total = review.get("records_shown", 0), review.get("records", 0)
+    text = (
+        f"All {total:,} records are on the records sheet."
+        if shown >= total
+        else f"The records sheet shows the first {shown:,} of {total:,} records (`review.max_rows`); "
+        "the import file holds them all."
+    )
+    if target.get("entity") == "credit_limits":
+        text = "Each customer's credit limit, before and now, is on the Credit limits sheet."
+    lines = [("Records shown", text)]
+    if review.get("require_approval"):
+        lines.append(("Approval", "Required: `bizops-sage50 approve BATCH` moves it to outbox/ready/."))
+    return {"title": "Review", "lines": lines}
 
 
 def _flag(section: dict[str, Any]) -> dict[str, bool]:
