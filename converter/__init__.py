@@ -1,8 +1,8 @@
 """bizops-sage50: convert master data and transactions between BizOps and Sage 50 US.
 
-The data flow is readable from the module names: ``reading`` → ``detection`` → ``layouts`` →
-``validation`` → ``mapping`` → ``writing`` → ``batches``, orchestrated by ``pipeline`` and
-driven by ``cli``.
+Subpackages by role, each importing only those after it: ``cli`` → ``admin`` → ``watch`` →
+``pipeline`` (detect, read, map, check, sync, write) → ``review`` → ``sage50`` → ``sync`` →
+``mapping`` → ``io`` → ``core`` (see the README's "Architecture" section).
 """
 
 __version__ = "0.1.0"
