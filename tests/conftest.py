@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 # Every Issue made while testing (in this process and in the commands tests start) must carry a code
-# and severity from converter/issue_codes.py: an unregistered one raises.
+# and severity from converter/core/issue_codes.py: an unregistered one raises.
 os.environ["BIZOPS_SAGE50_STRICT_CODES"] = "1"
 
-import converter.issues
+import converter.core.issues
 
-converter.issues.STRICT_CODES = True
+converter.core.issues.STRICT_CODES = True
 
-from converter.settings import Settings, load_settings  # noqa: E402
+from converter.core.settings import Settings, load_settings  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = Path(__file__).parent.parent / "samples"

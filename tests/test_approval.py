@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from converter.approval import approve_batch, list_batches, reject_batch, review_batch
-from converter.errors import UsageError
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.settings import load_settings
-from converter.watch import Watcher
+from converter.core.errors import UsageError
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.review.approval import approve_batch, list_batches, reject_batch, review_batch
+from converter.sync.ledger import Ledger
+from converter.watch.watcher import Watcher
 from tests.conftest import drop
 
 HEAD = "CustomerID,Name,City\n"

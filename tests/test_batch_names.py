@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli, cli_common
-from converter.approval import list_batches
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.cli import common as cli_common
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.review.approval import list_batches
 
 runner = CliRunner()
 

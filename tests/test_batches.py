@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from converter.batches import TMP_PREFIX, Batch
+from converter.io.batches import TMP_PREFIX, Batch
 
 NOW = dt.datetime(2026, 11, 25, 14, 15, 2)
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from converter import claims
-from converter import pipeline as pipeline_mod
-from converter.approval import list_batches
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.project import history
-from converter.settings import load_settings
+from converter.admin.project import history
+from converter.core.settings import load_settings
+from converter.pipeline import write as pipeline_mod  # the write stage claims the batch
+from converter.pipeline.convert import convert_file
+from converter.review.approval import list_batches
+from converter.sync import claims
+from converter.sync.ledger import Ledger
 from tests.conftest import SAGE50_ACCOUNTS, SAMPLES
 
 INVOICES = "InvoiceNumber,DocumentType,InvoiceDate,CustomerID,Status,SyncedAt,LineNumber,SKU,Description,Quantity,UnitPrice,Amount,GLAccount\n"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from converter import cli
+from converter.cli import main as cli
 
 runner = CliRunner()
 

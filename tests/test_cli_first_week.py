@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.ledger import Ledger
-from converter.settings import CONFIG_NAME, load_settings
+from converter.cli import main as cli
+from converter.core.settings import CONFIG_NAME, load_settings
+from converter.sync.ledger import Ledger
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]

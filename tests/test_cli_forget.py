@@ -8,11 +8,11 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.project import forget_batch
-from converter.settings import load_settings
+from converter.admin.project import forget_batch
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.sync.ledger import Ledger
 
 runner = CliRunner()
 

@@ -7,10 +7,10 @@ import tomllib
 
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.pipeline import convert_file
-from converter.project import init_project
-from converter.settings import CONFIG_NAME, DEFAULTS, load_settings
+from converter.admin.project import init_project
+from converter.cli import main as cli
+from converter.core.settings import CONFIG_NAME, DEFAULTS, load_settings
+from converter.pipeline.convert import convert_file
 
 runner = CliRunner()
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import approval, cli_review
-from converter.cli import app
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.cli import review as cli_review
+from converter.cli.main import app
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.review import approval
 
 runner = CliRunner()
 GATE = "[review]\nrequire_approval = true\n"

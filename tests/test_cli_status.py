@@ -8,12 +8,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import converter.ledger as ledger_mod
-from converter import cli
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.project import status_report
-from converter.settings import load_settings
+import converter.sync.ledger as ledger_mod
+from converter.admin.project import status_report
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.sync.ledger import Ledger
 
 runner = CliRunner()
 

@@ -3,8 +3,8 @@ import shutil
 
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.layouts import templates_root
+from converter.cli import main as cli
+from converter.io.layouts import templates_root
 
 runner = CliRunner()
 

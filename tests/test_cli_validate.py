@@ -2,9 +2,9 @@ import json
 
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
 
 runner = CliRunner()
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.watch import LOCK_NAME
+from converter.cli import main as cli
+from converter.watch.watcher import LOCK_NAME
 from tests.conftest import customers_csv, drop
 
 runner = CliRunner()
@@ -301,18 +301,18 @@ def test_stale_lock_of_a_dead_watcher_is_taken_over(site):
 SIGNAL_SCRIPT = r"""
 import sys, time
 from pathlib import Path
-import converter.batches
+import converter.io.batches
 
 marker = Path(sys.argv[1])
-real_commit = converter.batches.Batch.commit
+real_commit = converter.io.batches.Batch.commit
 
 def slow_commit(self, *args, **kwargs):  # the conversion of the file in hand takes a while
     marker.write_text("in hand")
     time.sleep(1.0)
     return real_commit(self, *args, **kwargs)
 
-converter.batches.Batch.commit = slow_commit
-from converter.cli import app
+converter.io.batches.Batch.commit = slow_commit
+from converter.cli.main import app
 sys.argv = ["bizops-sage50", *sys.argv[2:]]
 app()
 """

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.config_reload import SettingsReloader
-from converter.config_schema import SCHEMA, config_text, defaults, leaves, problems
-from converter.errors import InvalidConfig
-from converter.limits import Limits
-from converter.results import ConversionResult
-from converter.settings import CONFIG_NAME, DEFAULTS, load_settings
-from converter.watch import Watcher
+from converter.cli import main as cli
+from converter.core.config_schema import SCHEMA, config_text, defaults, leaves, problems
+from converter.core.errors import InvalidConfig
+from converter.core.limits import Limits
+from converter.core.results import ConversionResult
+from converter.core.settings import CONFIG_NAME, DEFAULTS, load_settings
+from converter.watch.reload import SettingsReloader
+from converter.watch.watcher import Watcher
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -164,7 +164,7 @@ def test_the_readme_settings_section_is_the_generated_config():
     block = re.search(r"<!-- settings: begin.*?-->\n```toml\n(.*?)```\n<!-- settings: end -->", readme, re.S)
     assert block, "README lacks the settings block"
     assert block.group(1) == config_text(), (
-        "README's settings block differs from the schema: paste `python -m converter.config_schema` into it"
+        "README's settings block differs from the schema: paste `python -m converter.core.config_schema` into it"
     )
 
 
@@ -189,7 +189,7 @@ def test_every_key_the_code_reads_is_defined_in_the_schema():
     """A setting read anywhere in the code (or named by a template) must be in the schema, or a site
     that sets it would be told it is unknown."""
     read: set[str] = set()
-    for source in (ROOT / "converter").glob("*.py"):
+    for source in (ROOT / "converter").rglob("*.py"):
         text = source.read_text(encoding="utf-8")
         read |= set(_KEY_LITERAL.findall(text)) | set(_READ_CALL.findall(text))
     for template in (ROOT / "converter" / "templates" / "maps").rglob("*.json"):

@@ -8,11 +8,12 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli, pipeline
-from converter.pipeline import convert_file
-from converter.results import ConversionResult
-from converter.settings import load_settings
-from converter.watch import error_text
+from converter.cli import main as cli
+from converter.core.results import ConversionResult
+from converter.core.settings import load_settings
+from converter.pipeline import convert as pipeline
+from converter.pipeline.convert import convert_file
+from converter.watch.files import error_text
 from tests.conftest import customers_csv, drop
 
 
@@ -48,7 +49,7 @@ def test_debug_prints_the_traceback_and_without_it_only_the_message(broken):
 
 
 def test_the_watcher_logs_the_traceback(tmp_path, caplog):
-    from converter.watch import Watcher
+    from converter.watch.watcher import Watcher
 
     inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
     settings = load_settings(None, cwd=tmp_path)

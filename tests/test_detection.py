@@ -2,10 +2,10 @@
 
 import pytest
 
-from converter.detection import detect
-from converter.errors import DetectionError
-from converter.layouts import load_layout
-from converter.reading import open_table
+from converter.core.errors import DetectionError
+from converter.io.detection import detect
+from converter.io.layouts import load_layout
+from converter.io.reading import open_table
 from tests.conftest import rcc
 
 

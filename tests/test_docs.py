@@ -7,7 +7,8 @@ import ast
 import re
 from pathlib import Path
 
-from converter import cli_reference, issue_codes
+from converter.cli import reference as cli_reference
+from converter.core import issue_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -22,11 +23,11 @@ NOT_CODES = {
 
 
 def test_readme_lists_exactly_the_registered_codes():
-    assert issue_codes.readme_with_codes(README) == README, "run `python -m converter.issue_codes`"
+    assert issue_codes.readme_with_codes(README) == README, "run `python -m converter.core.issue_codes`"
 
 
 def test_readme_command_reference_matches_help():
-    assert cli_reference.readme_with_commands(README) == README, "run `python -m converter.cli_reference`"
+    assert cli_reference.readme_with_commands(README) == README, "run `python -m converter.cli.reference`"
 
 
 def test_every_command_and_option_is_in_the_reference():
@@ -41,7 +42,7 @@ def test_every_command_and_option_is_in_the_reference():
 def _issue_code_literals() -> dict[str, str]:
     """Codes the converter passes to Issue(...) as literals, and every kebab-case literal."""
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "converter").glob("*.py")):
+    for path in sorted((ROOT / "converter").rglob("*.py")):
         if path.name == "issue_codes.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -58,12 +59,12 @@ def _issue_code_literals() -> dict[str, str]:
 def test_the_code_emits_only_registered_codes():
     unknown = {c: where for c, where in _issue_code_literals().items() if c not in issue_codes.CODES}
     unknown = {c: w for c, w in unknown.items() if c not in NOT_CODES}
-    assert unknown == {}, "add these to converter/issue_codes.py (or to NOT_CODES if they are no codes)"
+    assert unknown == {}, "add these to converter/core/issue_codes.py (or to NOT_CODES if they are no codes)"
 
 
 def test_every_registered_code_is_emitted_somewhere():
     literals = set(_issue_code_literals())
-    for path in (ROOT / "converter").glob("*.py"):  # one-word codes ("usage", "formula") too
+    for path in (ROOT / "converter").rglob("*.py"):  # one-word codes ("usage", "formula") too
         if path.name != "issue_codes.py":
             tree = ast.parse(path.read_text(encoding="utf-8"))
             literals |= {
@@ -71,7 +72,7 @@ def test_every_registered_code_is_emitted_somewhere():
             }
     derived = {f"bad-{t}" for t in ("date", "bool", "number", "code")}  # validation: f"bad-{_CODE[type]}"
     dead = set(issue_codes.CODES) - literals - derived
-    assert dead == set(), "remove codes nothing emits from converter/issue_codes.py"
+    assert dead == set(), "remove codes nothing emits from converter/core/issue_codes.py"
 
 
 def test_missing_column_is_not_promised():

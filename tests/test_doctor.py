@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli, doctor
-from converter.doctor import diagnose
-from converter.pipeline import convert_file
-from converter.settings import CONFIG_NAME, load_settings
+from converter.admin import doctor
+from converter.admin.doctor import diagnose
+from converter.cli import main as cli
+from converter.core.settings import CONFIG_NAME, load_settings
+from converter.pipeline.convert import convert_file
 
 runner = CliRunner()
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from converter.documents import (
+from converter.core.issues import Issue
+from converter.io.layouts import load_layout
+from converter.sage50.documents import (
     Controls,
     ControlTotals,
     cents,
@@ -15,8 +17,6 @@ from converter.documents import (
     rows_of_bad_documents,
     split_tail,
 )
-from converter.issues import Issue
-from converter.layouts import load_layout
 from tests.conftest import rcc
 
 SAGE_KEY = ("Customer ID", "Invoice/CM #")

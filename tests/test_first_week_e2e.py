@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
+from converter.cli import main as cli
 
 runner = CliRunner()
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

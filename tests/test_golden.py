@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
 
 ROOT = Path(__file__).parent.parent
 GOLDEN = Path(__file__).parent / "golden"

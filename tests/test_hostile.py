@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from converter.cli import app
-from converter.pipeline import ConversionResult, convert_file
-from converter.settings import load_settings
-from converter.watch import UnsafeFolder, Watcher
+from converter.cli.main import app
+from converter.core.settings import load_settings
+from converter.pipeline.convert import ConversionResult, convert_file
+from converter.watch.watcher import UnsafeFolder, Watcher
 from tests.conftest import CUSTOMER_COLUMNS, customers_csv, drop
 
 TIMEOUT = 30.0  # seconds: longer than this is a hang

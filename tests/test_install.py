@@ -106,7 +106,7 @@ def test_a_wheel_installed_in_a_fresh_venv_converts_every_sample(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "BIZOPS_SAGE50_TEMPLATES")}
 
     where = _run(
-        [str(bin_dir / "python"), "-c", "import converter.layouts as m; print(m.templates_root())"],
+        [str(bin_dir / "python"), "-c", "import converter.io.layouts as m; print(m.templates_root())"],
         cwd=site,
         env=env,
     )

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from converter.issues import Issue, count_by_severity
+from converter.core.issues import Issue, count_by_severity
 
 
 def test_issue_is_frozen():
@@ -46,7 +46,7 @@ def test_count_by_severity_has_every_severity():
 
 
 def test_an_unregistered_code_or_severity_raises_while_testing():
-    with pytest.raises(ValueError, match=r"not in converter/issue_codes\.py"):
+    with pytest.raises(ValueError, match=r"not in converter/core/issue_codes\.py"):
         Issue(2, "Zip", "bad-zip", "m")
     with pytest.raises(ValueError, match="registered as info"):
         Issue(None, None, "no-rows", "m", "error")

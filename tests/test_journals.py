@@ -7,10 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from converter.catalog import Catalog
-from converter.documents import BIZOPS_DOCS, DOC, cents, group_by_count, group_by_key
-from converter.errors import ConfigError
-from converter.journals import (
+from converter.core.errors import ConfigError
+from converter.core.settings import load_settings
+from converter.io.layouts import default_map_path, load_layout, load_map
+from converter.mapping.engine import MapContext, apply_map
+from converter.sage50.documents import BIZOPS_DOCS, DOC, cents, group_by_count, group_by_key
+from converter.sage50.journals import (
     JOURNALS,
     KIND,
     TOTAL_PAID,
@@ -20,9 +22,7 @@ from converter.journals import (
     classify_sage_rows,
     split_sage,
 )
-from converter.layouts import default_map_path, load_layout, load_map
-from converter.mapping import MapContext, apply_map
-from converter.settings import load_settings
+from converter.sync.catalog import Catalog
 from tests.conftest import rcc
 
 BASE = {

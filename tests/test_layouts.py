@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from converter.errors import TemplateError
-from converter.layouts import (
+from converter.core.errors import TemplateError
+from converter.io.layouts import (
     all_template_files,
     check_file,
     load_layout,
@@ -169,7 +169,7 @@ def test_invalid_json_is_a_violation_not_a_crash(tmp_path):
 
 
 def test_violation_as_dict():
-    from converter.layouts import Violation
+    from converter.io.layouts import Violation
 
     assert Violation("f.json", "$.key[0]", "m").as_dict() == {
         "file": "f.json",

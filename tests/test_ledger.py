@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-import converter.ledger as ledger_mod
-from converter.catalog import Catalog, ledger_path
-from converter.ledger import Ledger, fingerprint
-from converter.settings import load_settings
+import converter.sync.ledger as ledger_mod
+from converter.core.settings import load_settings
+from converter.sync.catalog import Catalog, ledger_path
+from converter.sync.ledger import Ledger, fingerprint
 
 
 @pytest.fixture

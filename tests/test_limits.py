@@ -11,12 +11,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from converter.errors import ConfigError, LimitError, ReadError
-from converter.limits import BOMB_RATIO, MB, Limits
-from converter.pipeline import convert_file
-from converter.project import CONFIG_TEXT
-from converter.reading import open_table
-from converter.settings import DEFAULTS, load_settings
+from converter.admin.project import CONFIG_TEXT
+from converter.core.errors import ConfigError, LimitError, ReadError
+from converter.core.limits import BOMB_RATIO, MB, Limits
+from converter.core.settings import DEFAULTS, load_settings
+from converter.io.reading import open_table
+from converter.pipeline.convert import convert_file
 from tests.conftest import customers_csv
 
 
@@ -90,7 +90,7 @@ def test_limit_error_is_a_read_error():
 # ------------------------------------------------------------------------------------ each limit
 def test_file_size_is_refused_from_stat_before_reading(tmp_path, monkeypatch):
     path = write(tmp_path, "big.csv", b"A,B\n" + b"1,2\n" * 1000)
-    monkeypatch.setattr("converter.reading.detect_encoding", lambda _p: pytest.fail("the file was read"))
+    monkeypatch.setattr("converter.io.reading.detect_encoding", lambda _p: pytest.fail("the file was read"))
     with pytest.raises(LimitError) as caught:
         open_table(path, limits=Limits(max_file_mb=0.001))
     exc = caught.value

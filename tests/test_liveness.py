@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from converter.ledger import pid_alive
-from converter.watch_lock import LOCK_NAME, InboxLock, WatcherBusy
+from converter.sync.ledger import pid_alive
+from converter.watch.lock import LOCK_NAME, InboxLock, WatcherBusy
 
 
 def _dead_pid() -> int:

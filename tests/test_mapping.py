@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from converter.errors import ConfigError
-from converter.layouts import Field, Layout, MapTemplate, Rule
-from converter.mapping import TRANSFORM_OPTIONS, MapContext, apply_map, apply_rule
-from converter.settings import load_settings
+from converter.core.errors import ConfigError
+from converter.core.settings import load_settings
+from converter.io.layouts import Field, Layout, MapTemplate, Rule
+from converter.mapping.engine import TRANSFORM_OPTIONS, MapContext, apply_map, apply_rule
 from tests.conftest import rcc
 
 TARGET = Layout(
@@ -43,7 +43,7 @@ def R(target="Out", source=("A",), *transforms, when=None):
 
 
 def test_vocabulary_is_documented_in_the_module_docstring():
-    import converter.mapping as m
+    import converter.mapping.engine as m
 
     for op in TRANSFORM_OPTIONS:
         assert f"``{op}``" in m.__doc__

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.detection import detect
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.reading import open_table
-from converter.settings import load_settings
-from converter.watch import Watcher
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.io.detection import detect
+from converter.io.reading import open_table
+from converter.pipeline.convert import convert_file
+from converter.sync.ledger import Ledger
+from converter.watch.watcher import Watcher
 from tests.conftest import drop, rcc
 
 runner = CliRunner()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter.cli import app
-from converter.review import batch_summary
+from converter.cli.main import app
+from converter.review.summary import batch_summary
 from tests.conftest import rcc
 from tests.test_transactions import (
     PURCHASE_ROWS,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.errors import InvalidConfig
-from converter.layouts import load_layout
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.errors import InvalidConfig
+from converter.core.settings import load_settings
+from converter.io.layouts import load_layout
+from converter.pipeline.convert import convert_file
 from tests.conftest import rcc
 
 

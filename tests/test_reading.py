@@ -3,8 +3,8 @@ import codecs
 import openpyxl
 import pytest
 
-from converter.errors import ReadError
-from converter.reading import detect_encoding, open_table
+from converter.core.errors import ReadError
+from converter.io.reading import detect_encoding, open_table
 from tests.conftest import rcc
 
 

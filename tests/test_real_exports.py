@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
 
 CUSTOMER_HEADER = [
     "Customer ID",

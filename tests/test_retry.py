@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import cli
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.project import history
-from converter.settings import load_settings
+from converter.admin.project import history
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.sync.ledger import Ledger
 from tests.conftest import customers_csv, drop
 
 runner = CliRunner()

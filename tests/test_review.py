@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converter.layouts import load_layout
-from converter.review import PROGRAM_AREAS, batch_summary, import_steps
+from converter.io.layouts import load_layout
+from converter.review.summary import PROGRAM_AREAS, batch_summary, import_steps
 
 
 def manifest(system: str, entity: str, **extra) -> dict:

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from converter.layouts import Field, MapTemplate, default_map_path, load_layout, load_map
-from converter.pipeline import convert_file
-from converter.settings import load_settings
-from converter.validation import FORMULA
+from converter.core.settings import load_settings
+from converter.io.layouts import Field, MapTemplate, default_map_path, load_layout, load_map
+from converter.mapping.validation import FORMULA
+from converter.pipeline.convert import convert_file
 
 # Every character Windows-1252 can hold, but quotes, line breaks and control characters.
 CP1252 = [

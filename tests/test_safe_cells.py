@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from converter import safe_cells
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.io import safe_cells
+from converter.pipeline.convert import convert_file
 from tests.conftest import customers_csv
 
 TRICKY = [

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from converter.errors import ConfigError
-from converter.settings import CONFIG_NAME, DEFAULTS, load_settings
+from converter.core.errors import ConfigError
+from converter.core.settings import CONFIG_NAME, DEFAULTS, load_settings
 
 
 def test_defaults_without_a_config_file(tmp_path):

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import converter.ledger as ledger_mod
-from converter import batches as batches_mod
-from converter import cli
-from converter import pipeline as pipeline_mod
-from converter.catalog import Catalog
-from converter.ledger import Ledger
-from converter.pipeline import convert_file
-from converter.project import forget_batch, status_report
-from converter.settings import load_settings
+import converter.sync.ledger as ledger_mod
+from converter.admin.project import forget_batch, status_report
+from converter.cli import main as cli
+from converter.core.settings import load_settings
+from converter.io import batches as batches_mod
+from converter.pipeline import write as pipeline_mod  # the write stage claims the batch
+from converter.pipeline.convert import convert_file
+from converter.sync.catalog import Catalog
+from converter.sync.ledger import Ledger
 from tests.conftest import SAGE50_ACCOUNTS, rcc
 
 runner = CliRunner()

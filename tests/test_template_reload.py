@@ -8,9 +8,9 @@ import json
 import shutil
 from pathlib import Path
 
-from converter import layouts
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.io import layouts, template_cache
+from converter.pipeline.convert import convert_file
 from tests.conftest import customers_csv
 
 SHIPPED = layouts.templates_root() / "maps" / "bizops-to-sage50" / "customers.json"
@@ -55,5 +55,5 @@ def test_an_edited_site_template_applies_to_the_next_file(tmp_path):
 
 def test_nothing_changed_keeps_the_caches():
     layouts.load_layout("bizops", "customers")
-    assert layouts.refresh_if_changed() in (True, False)  # whatever came before this test
-    assert layouts.refresh_if_changed() is False
+    assert template_cache.refresh_if_changed() in (True, False)  # whatever came before this test
+    assert template_cache.refresh_if_changed() is False

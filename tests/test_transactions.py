@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from converter.layouts import load_layout
-from converter.pipeline import convert_file
-from converter.settings import load_settings
-from converter.transactions import TransactionConverter
+from converter.core.settings import load_settings
+from converter.io.layouts import load_layout
+from converter.pipeline.convert import convert_file
+from converter.pipeline.transactions import TransactionConverter
 from tests.conftest import SAGE50_ACCOUNTS, rcc
 
 CONFIG = (

@@ -13,9 +13,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from converter.layouts import load_layout
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.io.layouts import load_layout
+from converter.pipeline.convert import convert_file
 
 CONFIG = """
 [sage50]

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from converter.layouts import Field, Layout, load_layout
-from converter.validation import check_target, normalise_source
+from converter.io.layouts import Field, Layout, load_layout
+from converter.mapping.validation import check_target, normalise_source
 from tests.conftest import rcc
 
 

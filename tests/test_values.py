@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from converter.values import (
+from converter.core.values import (
     canonical_number,
     format_numbers,
     format_sage_dates,

@@ -29,13 +29,13 @@ from pathlib import Path
 import pytest
 from watchdog.observers.polling import PollingObserver
 
-from converter import watch
-from converter.issues import Issue
-from converter.ledger import Ledger
-from converter.pipeline import ConversionResult, convert_file
-from converter.project import history
-from converter.settings import load_settings
-from converter.watch import LOCK_NAME, Watcher, WatcherBusy, ignored, network_filesystem
+from converter.admin.project import history
+from converter.core.issues import Issue
+from converter.core.settings import load_settings
+from converter.pipeline.convert import ConversionResult, convert_file
+from converter.sync.ledger import Ledger
+from converter.watch import watcher as watch
+from converter.watch.watcher import LOCK_NAME, Watcher, WatcherBusy, ignored, network_filesystem
 from tests.conftest import SAGE50_ACCOUNTS, customers_csv, drop, rcc
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -872,10 +872,10 @@ def test_start_up_recovery_finishes_processing_and_removes_orphans(make, inbox, 
 KILL_SCRIPT = r"""
 import sys, time
 from pathlib import Path
-import converter.batches
-from converter.pipeline import convert_file
-from converter.settings import load_settings
-from converter.watch import Watcher
+import converter.io.batches
+from converter.pipeline.convert import convert_file
+from converter.core.settings import load_settings
+from converter.watch.watcher import Watcher
 
 inbox, outbox, cfg, marker, stage = sys.argv[1:6]
 
@@ -884,7 +884,7 @@ def hang():
     time.sleep(120)
 
 if stage == "mid-batch":  # the batch's temporary folder is written, not yet renamed into place
-    converter.batches.Batch.commit = lambda self, *a, **k: hang()
+    converter.io.batches.Batch.commit = lambda self, *a, **k: hang()
 
 def convert(path, **kwargs):
     if stage == "before":

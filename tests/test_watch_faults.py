@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from converter import watch, watch_health
-from converter.pipeline import convert_file
-from converter.settings import load_settings
-from converter.watch import LOCK_NAME, Watcher
-from converter.watch_health import quiet_unraisable
+from converter.core.settings import load_settings
+from converter.pipeline.convert import convert_file
+from converter.watch import health as watch_health
+from converter.watch import watcher as watch
+from converter.watch.health import quiet_unraisable
+from converter.watch.watcher import LOCK_NAME, Watcher
 from tests.conftest import customers_csv, drop
 from tests.test_watch import CONFIG, FAST, Running, archived, batch_dirs, today, wait_for
 

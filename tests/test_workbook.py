@@ -13,9 +13,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from converter.layouts import templates_root
-from converter.pipeline import convert_file
-from converter.settings import load_settings
+from converter.core.settings import load_settings
+from converter.io.layouts import templates_root
+from converter.pipeline.convert import convert_file
 from tests.conftest import SAGE50_ACCOUNTS
 
 HEAD = "CustomerID,Name,City,Country,CustomerSince,CreditLimit\n"

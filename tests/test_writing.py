@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from converter.layouts import load_layout
-from converter.writing import CsvWriter, format_for_target, import_writer
+from converter.io.layouts import load_layout
+from converter.io.writing import CsvWriter, format_for_target, import_writer
 
 
 def frame(data, index=(2, 3)):

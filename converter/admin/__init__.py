@@ -1,0 +1,1 @@
+"""Running a site: init, status, history, forget, retry, doctor."""

@@ -1,0 +1,3 @@
+"""The converter's version, written into every manifest."""
+
+__version__ = "0.1.0"

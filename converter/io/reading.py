@@ -1,0 +1,357 @@
+"""Reading CSV and XLSX files as text, in chunks.
+
+Why this module is careful:
+- Every cell is read as text. IDs such as ``00123`` and ZIP ``02134`` keep their leading zeros;
+  types are converted later, and only where a layout says so.
+- Encodings are detected, not assumed: a BOM (UTF-8, UTF-16), UTF-16 without a BOM (Excel's
+  "Unicode text"), strict UTF-8 over the whole file, else Windows-1252 (what Sage 50 writes).
+  ``--encoding`` overrides the guess.
+- Rows are streamed in chunks so memory stays flat as files grow; row numbers are spreadsheet
+  row numbers (the heading row is row 1).
+- Ragged rows (too many or too few cells) are reported per row, not silently padded.
+- Resource limits (``limits``) are checked on the way: the file's size before anything is read,
+  an XLSX's unpacked size before it is unpacked, then columns, rows and cell lengths (a row's
+  joined length first, one C call, so the per-cell look happens only for a row that is over), so
+  a hostile or broken file stops as a ``LimitError`` instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..core.errors import ReadError
+from ..core.issues import Issue
+from ..core.limits import Limits
+
+ENCODING_ALIASES = {
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "utf-8-sig": "utf-8-sig",
+    "utf8-sig": "utf-8-sig",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+    "utf-16-le": "utf-16-le",
+    "utf-16-be": "utf-16-be",
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
+    "ansi": "cp1252",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
+ENCODING_CHOICES = "utf-8, utf-8-sig, utf-16, cp1252, latin-1"
+_BLOCK = 1 << 20
+_DELIMITERS = (",", "\t", ";", "|")
+csv.field_size_limit(1 << 30)
+
+
+def normalise_encoding(name: str) -> str:
+    key = name.strip().lower().replace("_", "-")
+    if key in ENCODING_ALIASES:
+        return ENCODING_ALIASES[key]
+    try:
+        return codecs.lookup(key).name
+    except LookupError as exc:
+        raise ReadError(f"Unknown encoding {name!r}; use one of: {ENCODING_CHOICES}.") from exc
+
+
+def _looks_utf16(head: bytes) -> str | None:
+    """Excel's UTF-16 without BOM: every other byte of ASCII text is a NUL."""
+    sample = head[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    half = len(sample) // 2
+    if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def detect_encoding(path: Path) -> str:
+    """Best encoding for ``path``; raises ``ReadError`` for binary or undecodable files."""
+    with path.open("rb") as fh:
+        head = fh.read(_BLOCK)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        utf16 = _looks_utf16(head)
+        if utf16:
+            return utf16
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        block, offset, utf8_ok = head, 0, True
+        while block:
+            if b"\x00" in block:
+                raise ReadError(
+                    f"{path.name} is not a text file (it holds NUL bytes at offset "
+                    f"{offset + block.index(0)}). Export it again as CSV, or as XLSX."
+                )
+            if utf8_ok:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8_ok = False
+            offset += len(block)
+            block = fh.read(_BLOCK)
+        if utf8_ok:
+            try:
+                decoder.decode(b"", final=True)
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+    _check_decodes(path, "cp1252")
+    return "cp1252"
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                raise ReadError(
+                    f"{path.name}: byte 0x{block[exc.start]:02X} at offset {offset + exc.start} is "
+                    f"neither UTF-8 nor Windows-1252. Pass --encoding with the file's real "
+                    f"encoding ({ENCODING_CHOICES})."
+                ) from exc
+            offset += len(block)
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: 0 for d in _DELIMITERS}
+    in_quotes = False
+    for ch in first_line:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def cell_text(value: object) -> str:
+    """An XLSX cell as the text a person sees, never a guessed type."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Chunk:
+    """A block of rows as text. ``first_row`` is the spreadsheet row number of row 0; ``rows``
+    holds each row's own number, since blank lines skipped inside a chunk leave gaps."""
+
+    frame: pd.DataFrame
+    first_row: int
+    issues: list[Issue] = field(default_factory=list)
+    rows: list[int] | None = None
+
+    @property
+    def row_numbers(self) -> range | list[int]:
+        if self.rows is not None:
+            return self.rows
+        return range(self.first_row, self.first_row + len(self.frame))
+
+
+@dataclass
+class TableFile:
+    """An opened input file: how to decode it and how to iterate its rows."""
+
+    path: Path
+    format: str  # "csv" or "xlsx"
+    encoding: str | None
+    delimiter: str = ","
+    limits: Limits = field(default_factory=Limits)
+
+    def iter_rows(self) -> Iterator[list[str]]:
+        """Every row as a list of cells; a row wider than ``limits.max_columns`` stops the file."""
+        widest = self.limits.max_columns
+        for row_no, row in enumerate(self._raw_rows(), start=1):
+            if len(row) > widest:
+                self.limits.check_columns(self.path, row_no, len(row))
+            yield row
+
+    def _raw_rows(self) -> Iterator[list[str]]:
+        if self.format == "xlsx":
+            yield from self._xlsx_rows()
+            return
+        try:
+            with self.path.open("r", encoding=self.encoding, newline="") as fh:
+                reader = csv.reader(fh, delimiter=self.delimiter)
+                try:
+                    yield from reader
+                except csv.Error as exc:
+                    raise ReadError(
+                        f"{self.path.name}: row {reader.line_num}: the file is not valid CSV "
+                        f"({exc}). Check the quoting on that row."
+                    ) from exc
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                f"{self.path.name} cannot be decoded as {self.encoding} ({exc.reason} at byte "
+                f"{exc.start}). Pass --encoding with the file's real encoding ({ENCODING_CHOICES})."
+            ) from exc
+
+    def _xlsx_rows(self) -> Iterator[list[str]]:
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            raise ReadError(
+                f"{self.path.name} is not a readable XLSX workbook ({exc}). Save it again from "
+                "Excel as .xlsx, or export CSV."
+            ) from exc
+        try:
+            sheet = book.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                cells = [cell_text(v) for v in row]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                yield cells
+        finally:
+            book.close()
+
+    def head(self, n: int = 5) -> list[list[str]]:
+        rows: list[list[str]] = []
+        longest = self.limits.max_cell_chars
+        for row_no, row in enumerate(self.iter_rows(), start=1):
+            if not any(c.strip() for c in row):
+                continue
+            if len("".join(row)) > longest:  # before detection quotes any of it
+                self.limits.check_cells(self.path, row_no, row, rows[0] if rows else ())
+            rows.append(row)
+            if len(rows) >= n:
+                break
+        return rows
+
+    def iter_chunks(
+        self, columns: list[str], *, has_header: bool, chunk_rows: int = 50_000
+    ) -> Iterator[Chunk]:
+        """Rows as text frames with ``columns``; ragged rows become ``ragged-row`` issues.
+
+        Blank lines are skipped (Excel leaves them at the end of files).
+        """
+        width = len(columns)
+        limits = self.limits
+        longest = limits.max_cell_chars
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        issues: list[Issue] = []
+        row_no = header_rows = 0
+        it = self.iter_rows()
+        if has_header:
+            for header in it:
+                row_no += 1
+                if any(c.strip() for c in header):
+                    if len("".join(header)) > longest:
+                        limits.check_cells(self.path, row_no, header)
+                    break
+            header_rows = row_no
+        last = limits.max_rows + header_rows  # the last row number allowed
+        for row in it:
+            row_no += 1
+            if row_no > last:
+                limits.check_rows(self.path, row_no, row_no - header_rows)
+            joined = "".join(row)  # one C call per row: blank rows, and no cell is longer than its row
+            if not joined.strip():
+                continue
+            if len(joined) > longest:
+                limits.check_cells(self.path, row_no, row, columns)
+            if len(row) != width:
+                # XLSX rows lose their trailing blank cells: only extra values are ragged there.
+                if self.format == "csv" or any(c.strip() for c in row[width:]):
+                    issues.append(_ragged(row_no, row, width))
+                row = (row + [""] * width)[:width]
+            rows.append(row)
+            numbers.append(row_no)
+            if len(rows) >= chunk_rows:
+                yield self._numbered(rows, numbers, columns, issues)
+                rows, numbers, issues = [], [], []
+        if rows or issues:
+            yield self._numbered(rows, numbers or [row_no], columns, issues)
+
+    def _numbered(
+        self, rows: list[list[str]], numbers: list[int], columns: list[str], issues: list[Issue]
+    ) -> Chunk:
+        """A chunk that knows each row's spreadsheet number."""
+        chunk = _chunk(rows, columns, numbers[0], issues)
+        chunk.rows = numbers if rows else None
+        return chunk
+
+
+def _ragged(row_no: int, row: list[str], width: int) -> Issue:
+    if len(row) > width:
+        extra = ", ".join(repr(c) for c in row[width:] if c)[:200]
+        msg = (
+            f"has {len(row)} cells but the heading row has {width}"
+            + (f" (extra values: {extra})" if extra else "")
+            + ". A value probably holds an unquoted comma: quote it or remove the comma."
+        )
+    else:
+        msg = (
+            f"has {len(row)} cells but the heading row has {width}. The row looks cut short: "
+            "export it again or add the missing cells."
+        )
+    return Issue(row_no, None, "ragged-row", f"Row {msg}", "error")
+
+
+def _chunk(rows: list[list[str]], columns: list[str], first: int, issues: list[Issue]) -> Chunk:
+    if rows:
+        frame = pd.DataFrame(rows, columns=columns, dtype=object)
+    else:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return Chunk(frame=frame, first_row=first, issues=issues)
+
+
+def open_table(path: Path, *, encoding: str | None = None, limits: Limits | None = None) -> TableFile:
+    """Open ``path`` for reading: work out CSV vs XLSX, the encoding and the delimiter.
+
+    ``limits`` (the documented defaults when ``None``) are checked from the file's size and, for
+    a workbook, its zip directory before any of it is read; the rest while its rows are read.
+    """
+    limits = limits or Limits()
+    if not path.is_file():
+        raise ReadError(f"{path} does not exist or is not a file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError(f"{path.name} is empty (0 bytes). Export the file again from its system.")
+    limits.check_file(path, size)
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(b"PK\x03\x04"):
+        limits.check_xlsx(path)
+        return TableFile(path=path, format="xlsx", encoding=None, limits=limits)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(
+            f"{path.name} is an old Excel .xls workbook. Save it as .xlsx or CSV and drop it again."
+        )
+    enc = normalise_encoding(encoding) if encoding and encoding != "auto" else detect_encoding(path)
+    with path.open("r", encoding=enc, newline="", errors="replace") as fh:
+        first_line = io.StringIO(fh.read(64 * 1024)).readline()
+    return TableFile(
+        path=path, format="csv", encoding=enc, delimiter=_sniff_delimiter(first_line), limits=limits
+    )

@@ -1,0 +1,1 @@
+"""Templates applied: the mapping engine, target validation, odd values."""

@@ -1,0 +1,494 @@
+"""Checks against a layout, collecting every problem as an ``Issue``.
+
+``normalise_source`` reads the typed fields of a source frame into the canonical spelling
+(see ``values``) and reports what cannot be read. ``check_target`` makes a mapped frame safe for
+the target system: Sage's ID rules, length limits (truncation with a warning), characters
+Windows-1252 cannot hold, double quotes Sage cannot import, and text a spreadsheet would run as a
+formula. Rows with an error are rejected by the pipeline; warnings keep the row.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core.issues import Issue
+from ..core.values import blank, canonical_number, parse_bools, parse_dates, texts
+from ..io.layouts import Field, Layout
+from .odd_values import OddValues
+
+SAGE_ID_LIMIT = 20
+# Characters Windows-1252 lacks, spelled the nearest way it can hold them.
+_CP1252_FALLBACK = {
+    "Ł": "L",
+    "ł": "l",
+    "Đ": "D",
+    "đ": "d",
+    "Ø": "O",
+    "ø": "o",
+    "ı": "i",
+    "Ħ": "H",
+    "ħ": "h",
+    "→": "->",
+    "←": "<-",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "−": "-",
+    "‐": "-",
+    "‑": "-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+}
+
+
+def _report(
+    issues: list[Issue],
+    mask: pd.Series,
+    column: str,
+    code: str,
+    message,
+    values: pd.Series,
+    severity: str = "error",
+    *,
+    target: str | None = None,
+) -> None:
+    # Positional: journal rows built from one source row share its row number.
+    for pos in np.flatnonzero(mask.to_numpy()):
+        issues.append(
+            Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity, target)  # type: ignore[arg-type]
+        )
+
+
+_WHAT = {
+    "date": "is not a date",
+    "bool": "is not a yes/no value",
+    "integer": "is not a whole number",
+    "number": "is not a number",
+    "amount": "is not an amount",
+    "code": "is not a coding we know",
+}
+
+
+def normalise_source(
+    frame: pd.DataFrame, layout: Layout, *, date_order: str, odd: OddValues | None = None
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Canonical typed values for the layout's fields present in ``frame``; issues for the rest.
+
+    Readers are liberal: a blank or unreadable value rejects the record only in a field it cannot
+    exist without (``Layout.critical``). Anywhere else the value is carried as it came and noted
+    once per distinct value in ``odd`` (its warnings are added to the issues when no collector
+    is handed in).
+    """
+    issues: list[Issue] = []
+    own = odd is None
+    odd = OddValues() if odd is None else odd
+    out = frame.copy()
+    iso_only = layout.system == "bizops"
+    for f in layout.fields:
+        if f.name not in out.columns:
+            continue
+        text = out[f.name].fillna("").astype(str)
+        critical = layout.critical(f.name)
+        if critical and f.required:
+            _report(
+                issues,
+                blank(text),
+                f.name,
+                "missing-value",
+                lambda _v, n=f.name: f"{n} is required; fill it in.",
+                text,
+            )
+        values, bad, message = _read_typed(text, f, layout, date_order, iso_only)
+        if values is None:
+            continue
+        if critical:
+            _report(issues, bad, f.name, f"bad-{_CODE[f.type]}", lambda v, m=message: m(v), text)
+        elif bad.any():
+            odd.add(f.name, text[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
+        out[f.name] = values.where(~bad, text).fillna("")
+    if own:
+        issues += odd.issues()
+    return out, issues
+
+
+_CODE = {
+    "date": "date",
+    "bool": "bool",
+    "integer": "number",
+    "number": "number",
+    "amount": "number",
+    "code": "code",
+}
+
+
+def _read_typed(text: pd.Series, f, layout: Layout, date_order: str, iso_only: bool):
+    """(canonical values, bad mask, message for a bad value) of a typed field; Nones for text."""
+    if f.type == "date":
+        values, bad = parse_dates(text, order=date_order, iso_only=iso_only)
+        hint = (
+            "write dates as YYYY-MM-DD"
+            if iso_only
+            else f"the file is read with --date-order {date_order}; if it was exported under other regional settings, pass --date-order mdy, dmy or ymd"
+        )
+        return values, bad, lambda v: f"{v!r} is not a valid date: {hint}."
+    if f.type == "bool":
+        values, bad = parse_bools(text)
+        return values, bad, lambda v: f"{v!r} is not a yes/no value: use TRUE or FALSE."
+    if f.type in ("amount", "number", "integer"):
+        values, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
+        what = "a whole number" if f.type == "integer" else "a number"
+        return (
+            values,
+            bad,
+            lambda v: (
+                f"{v!r} is not {what}: write plain digits with '.' for decimals (no thousands separators or currency signs)."
+            ),
+        )
+    if f.type == "code":
+        canon = {a.casefold(): a for a in f.allowed}
+        mapped = text.str.strip().str.casefold().map(canon)
+        bad = mapped.isna() & ~blank(text)
+        allowed = ", ".join(f.allowed)
+        return mapped, bad, lambda v: f"{v!r} is not allowed here; use one of: {allowed}."
+    return None, None, None
+
+
+def _to_cp1252(text: str) -> str:
+    out = []
+    for ch in text:
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        if ch in _CP1252_FALLBACK:
+            out.append(_CP1252_FALLBACK[ch])
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        try:
+            base.encode("cp1252")
+            out.append(base or "?")
+        except UnicodeEncodeError:
+            out.append("?")
+    return "".join(out)
+
+
+_FORMULA_START = re.compile(r"(?:^|\x00)\s*[=+\-@]")
+# What a spreadsheet runs when it opens the file: a leading '=', or a leading '+', '-' or '@'
+# followed by a function or a DDE call (``+cmd|' /C calc'!A0``, ``@SUM(A1)``). A phone number
+# such as ``+1 (617) 555-0100`` or an amount such as ``-5`` is not one.
+FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|])"
+
+
+@dataclass(frozen=True)
+class _Screen:
+    """What a whole column may hold, found in one pass over its joined text, so the per-cell
+    checks run only on the few columns that need them."""
+
+    quote: bool
+    breaks: bool
+    cp1252: bool
+    formula: bool
+    id_chars: bool
+
+    @classmethod
+    def of(cls, cells: np.ndarray) -> _Screen:
+        joined = "\x00".join(cells)
+        try:
+            joined.encode("cp1252")
+            cp1252 = True
+        except UnicodeEncodeError:
+            cp1252 = False
+        return cls(
+            quote='"' in joined,
+            breaks="\r" in joined or "\n" in joined,
+            cp1252=cp1252,
+            formula=_FORMULA_START.search(joined) is not None,
+            id_chars=any(c in joined for c in '*?+"\r\n'),
+        )
+
+
+def check_target(
+    frame: pd.DataFrame,
+    layout: Layout,
+    *,
+    source_columns: dict[str, str],
+    keys: pd.Series,
+    odd: OddValues | None = None,
+) -> tuple[pd.DataFrame, list[Issue]]:
+    """Make ``frame`` importable by ``layout``'s system; returns the fixed frame and issues.
+
+    ``source_columns`` names, per target field, the source column a person should fix;
+    ``keys`` holds each row's natural key, so warnings can name the record. Writers are strict:
+    a value the target field cannot hold is an error where the record cannot exist without it,
+    and is left blank (noted once per distinct value in ``odd``) everywhere else.
+    """
+    issues: list[Issue] = []
+    own = odd is None
+    odd = OddValues() if odd is None else odd
+    out = frame.copy()
+    sage = layout.system == "sage50"
+    for name in out.columns:
+        f = layout.field(name)
+        col = source_columns.get(name, name)
+        text = out[name].fillna("").astype(str)
+        empty = blank(text) if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
+        label = f"{name!r}"
+        if empty is not None and (f.required or name in layout.key):
+            _report(
+                issues,
+                empty,
+                col,
+                "missing-value",
+                lambda _v, lab=label: f"{lab} is required in {layout.title} and is blank; fill it in.",
+                text,
+            )
+        if f.type not in ("text", "code"):
+            out[name] = _holdable(text, f, layout, col, issues, odd)
+            continue
+        screen = _Screen.of(texts(text))
+        if sage:
+            text = _sage_quotes_and_breaks(text, f, name, col, label, screen, issues)
+            text = _sage_encoding(text, f, name, col, label, screen, issues)
+        text = _formulas_and_lengths(text, f, name, col, label, screen, issues, keys=keys, sage=sage)
+        if f.type == "code" and f.allowed:
+            text = _allowed_codes(text, f, layout, name, col, label, issues, empty=empty, odd=odd)
+        out[name] = text
+    if own:
+        issues += odd.issues()
+    return out, issues
+
+
+def _sage_quotes_and_breaks(
+    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> pd.Series:
+    """Sage takes double quotes as field delimiters and reads one line per row: both replaced."""
+    if not f.id and (screen.quote or screen.breaks):
+        # Sage takes double quotes as field delimiters and cannot import them inside text.
+        quoted = text.str.contains('"', regex=False)
+        if quoted.any():
+            fixed = text.str.replace('"', "''", regex=False)
+            _report(
+                issues,
+                quoted,
+                col,
+                "quote-replaced",
+                lambda v, lab=label: (
+                    f"{lab}: double quotes replaced by two apostrophes in {v!r}; Sage 50 cannot import them."
+                ),
+                text,
+                "warning",
+                target=name,
+            )
+            text = fixed
+        breaks = text.str.contains(r"[\r\n]", regex=True)
+        if breaks.any():
+            _report(
+                issues,
+                breaks,
+                col,
+                "newline-replaced",
+                lambda v, lab=label: (
+                    f"{lab}: line breaks replaced by spaces in {v[:40]!r}; Sage 50 reads one line per row."
+                ),
+                text,
+                "warning",
+                target=name,
+            )
+            text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
+    return text
+
+
+def _sage_encoding(
+    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> pd.Series:
+    """Characters Windows-1252 cannot hold: an error in an ID, replaced (with a warning) elsewhere."""
+    if f.id and not screen.cp1252:
+        # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
+        unfit = ~text.map(_encodable)
+        _report(
+            issues,
+            unfit,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} has characters Windows-1252 cannot hold, so Sage 50 cannot store it. "
+                "Change the ID in the source system."
+            ),
+            text,
+        )
+    elif not screen.cp1252:
+        unfit = ~text.map(_encodable)
+        if unfit.any():
+            fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
+            for pos in np.flatnonzero(unfit.to_numpy()):
+                issues.append(
+                    Issue(
+                        int(text.index[pos]),
+                        col,
+                        "unencodable",
+                        f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
+                        "warning",
+                        name,
+                    )
+                )
+            text = fixed
+    return text
+
+
+def _formulas_and_lengths(
+    text: pd.Series,
+    f: Field,
+    name: str,
+    col: str,
+    label: str,
+    screen: _Screen,
+    issues: list[Issue],
+    *,
+    keys: pd.Series,
+    sage: bool,
+) -> pd.Series:
+    """Formula-like values are errors; Sage IDs too long or with forbidden characters are errors,
+    other text too long for Sage is cut (with a warning)."""
+    none = pd.Series(False, index=text.index)
+    formula = text.str.match(FORMULA) if screen.formula else none
+    longest = max(map(len, texts(text)), default=0)
+    _report(
+        issues,
+        formula,
+        col,
+        "formula",
+        lambda v, lab=label: (
+            f"{lab} {v[:40]!r} would run as a formula in a spreadsheet program (it starts with "
+            f"{v.strip()[:1]!r}). Change the value in the source system; remove the {v.strip()[:1]!r} if it is real."
+        ),
+        text,
+    )
+    if sage and f.id:
+        too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
+        _report(
+            issues,
+            too_long,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} is {len(v)} characters; Sage 50 IDs hold at most {SAGE_ID_LIMIT}. Shorten the ID in the source system."
+            ),
+            text,
+        )
+        bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
+        _report(
+            issues,
+            bad_chars,
+            col,
+            "bad-id",
+            lambda v, lab=label: (
+                f"{lab} {v!r} contains * ? + a double quote or a line break, which Sage 50 cannot take in IDs. "
+                "Change the ID in the source system."
+            ),
+            text,
+        )
+    elif sage and f.max_length and longest > f.max_length:
+        long = text.str.len() > f.max_length
+        if long.any():
+            for pos in np.flatnonzero(long.to_numpy()):
+                value = text.iloc[pos]
+                issues.append(
+                    Issue(
+                        int(text.index[pos]),
+                        col,
+                        "too-long",
+                        f"{label} of record {keys.iloc[pos]!r} is {len(value)} characters; Sage 50 holds {f.max_length}, so it was cut to {value[: f.max_length]!r}.",
+                        "warning",
+                        name,
+                    )
+                )
+            text = text.where(~long, text.str.slice(0, f.max_length))
+    return text
+
+
+def _allowed_codes(
+    text: pd.Series,
+    f: Field,
+    layout: Layout,
+    name: str,
+    col: str,
+    label: str,
+    issues: list[Issue],
+    *,
+    empty: pd.Series,
+    odd: OddValues,
+) -> pd.Series:
+    """A code the field does not allow: an error where it is critical, else left blank (noted once)."""
+    if f.type == "code" and f.allowed:
+        canon = {a.casefold(): a for a in f.allowed}
+        mapped = text.str.strip().str.casefold().map(canon)
+        bad = mapped.isna() & ~empty
+        allowed = ", ".join(f.allowed)
+        if layout.critical(name):
+            _report(
+                issues,
+                bad,
+                col,
+                "bad-code",
+                lambda v, lab=label, a=allowed: f"{lab} {v!r} is not allowed; use one of: {a}.",
+                text,
+            )
+            text = mapped.where(~bad, text).fillna("")
+        else:
+            _leave_blank(odd, col, text[bad], layout, name, f"is not one of {allowed}")
+            text = mapped.where(~bad, "").fillna("")
+    return text
+
+
+def _leave_blank(
+    odd: OddValues, column: str, values: pd.Series, layout: Layout, name: str, what: str
+) -> None:
+    system = "Sage 50" if layout.system == "sage50" else "BizOps"
+    fate = f"{system} {name!r} cannot hold it, so it is left blank there"
+    odd.add(column, values, what=what, fate=fate, stage="target", target=name)
+
+
+def _holdable(
+    text: pd.Series, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
+) -> pd.Series:
+    """A typed target field keeps only values in its canonical spelling (the writer formats
+    them for the target); others are an error where critical, else left blank with a warning."""
+    if f.type == "date":
+        _, bad = parse_dates(text, order="ymd", iso_only=True)
+    elif f.type == "bool":
+        _, bad = parse_bools(text)
+    else:
+        _, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
+    if not bad.any():
+        return text
+    if layout.critical(f.name):
+        what = _WHAT[f.type]
+        _report(
+            issues,
+            bad,
+            column,
+            f"bad-{_CODE[f.type]}",
+            lambda v: (
+                f"{f.name!r} {v!r} {what}, and {layout.title} cannot take it; correct it in the source."
+            ),
+            text,
+        )
+        return text
+    _leave_blank(odd, column, text[bad], layout, f.name, _WHAT[f.type])
+    return text.where(~bad, "")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("cp1252")
+        return True
+    except UnicodeEncodeError:
+        return False

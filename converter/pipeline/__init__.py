@@ -1,0 +1,1 @@
+"""One conversion, stage by stage: detect, read, map, check, sync, write."""

@@ -1,0 +1,1 @@
+"""Sage 50's rules for transactions: documents, journals, references, prepayments."""

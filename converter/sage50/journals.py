@@ -1,0 +1,500 @@
+"""Sage 50 journals: building them from BizOps documents, and reading them back into documents.
+
+Sage's structure, exactly: one row per distribution, header fields repeated on every row, rows of
+one document together, ``Number of Distributions`` = the document's rows (tax and freight rows
+included), line sequence numbered 1..n, the A/R or A/P account and amount in header fields, and
+Sage's signs (debit +, credit -):
+
+- Sales Journal: A/R amount +; line and tax amounts -; credit memos reversed.
+- Sales orders: line amounts -.  Cash receipts: invoice rows - on the A/R account.
+- Purchase orders and purchases: line amounts +, A/P amount -.
+
+Every document balances to the cent: header amount + distributions = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core.issues import Issue
+from ..core.settings import Settings
+from ..core.values import format_numbers
+from ..io.layouts import Layout
+from ..sync.catalog import Catalog
+from .documents import DOC, BizOpsDoc, amounts, cents
+from .prepayments import prepaid, sage_accounts
+
+KIND = "__kind__"  # item | tax | freight
+
+
+@dataclass(frozen=True)
+class Journal:
+    entity: str
+    number: str
+    partner: str
+    partner_entity: str
+    sequence: str | None
+    account: str  # header account field
+    account_key: str  # config key of that account
+    amount: str  # header amount field
+    header_sign: int  # sign of the header amount on a normal document
+    tax: bool = False
+    freight: bool = False
+    due: str | None = None
+    credit_memo: str | None = None
+    product_account: str = "sales_account"
+    default_account_key: str = "sage50.default_sales_account"
+
+    @property
+    def line_sign(self) -> int:
+        return -self.header_sign
+
+
+JOURNALS = {
+    "invoices": Journal(
+        "invoices",
+        "Invoice/CM #",
+        "Customer ID",
+        "customers",
+        "Invoice/CM Distribution",
+        "Accounts Receivable Account",
+        "sage50.ar_account",
+        "Accounts Receivable Amount",
+        1,
+        tax=True,
+        freight=True,
+        due="Date Due",
+        credit_memo="Credit Memo",
+    ),
+    "orders": Journal(
+        "orders",
+        "Sales Order/Proposal #",
+        "Customer ID",
+        "customers",
+        "SO/Proposal Distribution",
+        "Accounts Receivable Account",
+        "sage50.ar_account",
+        "Accounts Receivable Amount",
+        1,
+        tax=True,
+    ),
+    "payments": Journal(
+        "payments",
+        "Reference",
+        "Customer ID",
+        "customers",
+        None,
+        "Cash Account",
+        "sage50.cash_account",
+        "Cash Amount",
+        1,
+    ),
+    "purchase_orders": Journal(
+        "purchase_orders",
+        "PO #",
+        "Vendor ID",
+        "vendors",
+        "PO Distribution",
+        "Accounts Payable Account",
+        "sage50.ap_account",
+        "Accounts Payable Amount",
+        -1,
+        product_account="inventory_account",
+        default_account_key="sage50.default_purchase_account",
+    ),
+    "po_receipts": Journal(
+        "po_receipts",
+        "Invoice/CM #",
+        "Vendor ID",
+        "vendors",
+        "Invoice/CM Distribution",
+        "Accounts Payable Account",
+        "sage50.ap_account",
+        "Accounts Payable Amount",
+        -1,
+        due="Date Due",
+        credit_memo="Credit Memo",
+        product_account="inventory_account",
+        default_account_key="sage50.default_purchase_account",
+    ),
+}
+TOTAL_PAID = "Total Paid on Invoice(s)"
+_NET_DAYS = r"(?i)\bnet\s*(\d{1,3})\b"
+
+
+def money(values: pd.Series) -> pd.Series:
+    return format_numbers(values, decimals=2, min_decimals=2)
+
+
+def _doc_name(source: pd.DataFrame, spec: BizOpsDoc, row: int) -> str:
+    return " / ".join(str(source.at[row, k]) for k in spec.key)
+
+
+# ----------------------------------------------------------------- BizOps -> Sage
+
+
+@dataclass
+class BuildContext:
+    settings: Settings
+    catalog: Catalog
+    target: Layout
+    issues: list[Issue]
+
+
+def credit_sign(source: pd.DataFrame, spec: BizOpsDoc) -> pd.Series:
+    """-1 on credit-memo rows, +1 elsewhere."""
+    if spec.entity == "invoices" and "DocumentType" in source.columns:
+        return pd.Series(
+            np.where(source["DocumentType"].str.casefold() == "creditmemo", -1, 1), index=source.index
+        )
+    return pd.Series(1, index=source.index)
+
+
+def build_sage(
+    mapped: pd.DataFrame, source: pd.DataFrame, labels: pd.Series, spec: BizOpsDoc, ctx: BuildContext
+) -> pd.DataFrame:
+    """Turn mapped BizOps line rows into Sage distributions: tax/freight rows, signs, counts, totals."""
+    journal = JOURNALS[spec.entity]
+    settings = ctx.settings
+    out = mapped.copy()
+    out[DOC] = labels
+    out[KIND] = "item"
+    sign = credit_sign(source, spec)
+    line_amount = amounts(source[spec.amount])
+    out["Amount"] = money(line_amount * journal.line_sign * sign)
+    if "Quantity" in out.columns and spec.quantity:
+        out["Quantity"] = format_numbers(amounts(source[spec.quantity]) * sign, decimals=5, min_decimals=2)
+    if journal.credit_memo and journal.credit_memo in ctx.target.field_names:
+        out[journal.credit_memo] = np.where(sign < 0, "TRUE", "FALSE")
+    _resolve_accounts(out, source, spec, journal, ctx)
+    if spec.entity == "invoices":
+        _damaged_lines(out, source, sign, ctx)
+    if spec.entity == "payments":
+        out["G/L Account"] = sage_accounts(source, settings)
+        if "Prepayment" in ctx.target.field_names:
+            whole = prepaid(source).groupby(labels, sort=False).transform("any")
+            out["Prepayment"] = np.where(whole, "TRUE", "FALSE")
+        discount = amounts(source["DiscountTaken"]) if "DiscountTaken" in source.columns else line_amount * 0
+        if (discount != 0).any() and "Discount Account" in ctx.target.field_names:
+            out["Discount Account"] = str(
+                settings.require("sage50.discount_account", why="A payment takes a discount.")
+            )
+    extra = []
+    firsts = ~labels.duplicated()
+    if journal.tax and spec.tax and spec.tax in source.columns:
+        extra.append(_tax_rows(out, source, firsts, sign, spec, journal, ctx))
+    if journal.freight and spec.freight and spec.freight in source.columns:
+        extra.append(_freight_rows(out, source, firsts, sign, journal, ctx))
+    out = pd.concat([out, *[e for e in extra if not e.empty]])
+    order = {"item": 0, "tax": 1, "freight": 2}
+    doc_order = pd.Series(range(len(labels.unique())), index=labels.unique())
+    out = out.assign(__o1=out[DOC].map(doc_order), __o2=out[KIND].map(order), __o3=range(len(out)))
+    out = out.sort_values(["__o1", "__o2", "__o3"], kind="stable").drop(columns=["__o1", "__o2", "__o3"])
+    _numbering(out, journal, ctx)
+    _header_amounts(out, journal, ctx)
+    if journal.due and journal.due in ctx.target.field_names:
+        _due_dates(out, source, spec, journal, ctx)
+    return out
+
+
+def _resolve_accounts(out, source, spec: BizOpsDoc, journal: Journal, ctx: BuildContext) -> None:
+    """Line G/L account: the line's own, else the product's, else the config default."""
+    if "G/L Account" not in out.columns and spec.entity != "payments":
+        out["G/L Account"] = ""
+    if spec.entity == "payments":
+        return
+    gl = out["G/L Account"].fillna("").astype(str)
+    blank = gl.str.strip() == ""
+    if blank.any() and spec.sku:
+        sku = source[spec.sku].fillna("").astype(str)
+        known = sku[blank].map(
+            lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
+        )
+        gl = gl.where(~blank, known.reindex(gl.index).fillna(gl))
+        blank = gl.str.strip() == ""
+    default = ctx.settings.get(journal.default_account_key)
+    if blank.any() and default:
+        gl = gl.where(~blank, str(default))
+        blank = gl.str.strip() == ""
+    out["G/L Account"] = gl
+    for row in blank[blank].index:
+        doc = _doc_name(source, spec, row)
+        line = source.at[row, spec.line_number] if spec.line_number else ""
+        ctx.issues.append(
+            Issue(
+                int(row),
+                spec.gl,
+                "missing-account",
+                f"Document {doc!r} line {line}: no G/L account. Set {spec.gl} on the line, give the product a "
+                f"{journal.product_account.replace('_', ' ')}, or set `{journal.default_account_key}` in the config.",
+                "error",
+            )
+        )
+
+
+def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
+    """Damaged returns never go back into stock: the configured non-inventory item carries them."""
+    if "CreditReason" not in source.columns:
+        return
+    damaged = (source["CreditReason"].str.casefold() == "damaged") & (sign < 0)
+    if not damaged.any():
+        return
+    item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
+    sku = source["SKU"].fillna("").astype(str)
+    titles = sku.map(lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
+    if "Description" in source.columns:
+        titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
+    out.loc[damaged, "Item ID"] = item
+    out.loc[damaged, "Description"] = (sku + " " + titles).str.strip()[damaged]
+
+
+def _template_row(
+    out: pd.DataFrame, firsts: pd.Series, mask: pd.Series, ctx: BuildContext, kind: str
+) -> pd.DataFrame:
+    rows = out[firsts & mask].copy()
+    for f in ctx.target.fields:
+        if f.part == "line" and f.name in rows.columns:
+            rows[f.name] = ""
+    rows[KIND] = kind
+    return rows
+
+
+def _tax_rows(
+    out, source, firsts, sign, spec: BizOpsDoc, journal: Journal, ctx: BuildContext
+) -> pd.DataFrame:
+    tax = amounts(source[spec.tax])
+    has_tax = tax.round(2) != 0
+    rows = _template_row(out, firsts, has_tax, ctx, "tax")
+    if rows.empty:
+        return rows
+    if spec.tax_code in source.columns:
+        codes = source.loc[rows.index, spec.tax_code].fillna("").astype(str).str.strip()
+    else:
+        codes = pd.Series("", index=rows.index)
+    table = ctx.settings.get("sage50.sales_tax") or {}
+    agencies, accounts = [], []
+    for row, code in codes.items():
+        entry = table.get(code) if isinstance(table, dict) else None
+        if not code or not isinstance(entry, dict) or not entry.get("agency") or not entry.get("account"):
+            key = f"sage50.sales_tax.{code or '<code>'}"
+            why = (
+                "the document has a SalesTaxAmount but no SalesTaxCode"
+                if not code
+                else f"no agency and account are set for {code!r}"
+            )
+            ctx.issues.append(
+                Issue(
+                    int(row),
+                    spec.tax_code,
+                    "missing-setting",
+                    f'Document {_doc_name(source, spec, row)!r}: {why}. Add [{key}] with agency = "..." and '
+                    'account = "..." to the config.',
+                    "error",
+                )
+            )
+            agencies.append("")
+            accounts.append("")
+        else:
+            agencies.append(str(entry["agency"]))
+            accounts.append(str(entry["account"]))
+    rows["Sales Tax Agency ID"] = agencies
+    rows["G/L Account"] = accounts
+    rows["Tax Type"] = "0"
+    rows["Description"] = "Sales tax " + codes
+    rows["Amount"] = money(tax[rows.index] * journal.line_sign * sign[rows.index])
+    return rows
+
+
+def _freight_rows(out, source, firsts, sign, journal: Journal, ctx: BuildContext) -> pd.DataFrame:
+    freight = amounts(source["FreightAmount"])
+    rows = _template_row(out, firsts, freight.round(2) != 0, ctx, "freight")
+    if rows.empty:
+        return rows
+    account = ctx.settings.get("sage50.freight_account")
+    if not account:
+        for row in rows.index:
+            ctx.issues.append(
+                Issue(
+                    int(row),
+                    "FreightAmount",
+                    "missing-setting",
+                    "The document has a FreightAmount but `sage50.freight_account` is not set. Add it to the "
+                    "[sage50] section of the config.",
+                    "error",
+                )
+            )
+    rows["G/L Account"] = str(account or "")
+    rows["Description"] = "Freight"
+    rows["Amount"] = money(freight[rows.index] * journal.line_sign * sign[rows.index])
+    return rows
+
+
+def _numbering(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
+    size = out.groupby(DOC, sort=False)[DOC].transform("size")
+    if "Number of Distributions" in ctx.target.field_names:
+        out["Number of Distributions"] = size.astype(str)
+    if journal.sequence and journal.sequence in ctx.target.field_names:
+        out[journal.sequence] = (out.groupby(DOC, sort=False).cumcount() + 1).astype(str)
+    limit = ctx.target.max_distributions
+    if limit:
+        over = (size > limit) & ~out[DOC].duplicated()
+        for pos in np.flatnonzero(over.to_numpy()):
+            ctx.issues.append(
+                Issue(
+                    int(out.index[pos]),
+                    None,
+                    "too-many-distributions",
+                    f"The document has {int(size.iloc[pos])} distributions; Sage 50 takes at most {limit} "
+                    f"in the {ctx.target.title}. Split it into smaller documents in the source system.",
+                    "error",
+                )
+            )
+
+
+def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
+    line_cents = out["Amount"].map(lambda v: cents(float(v)) if v else 0)
+    doc_cents = line_cents.groupby(out[DOC], sort=False).transform("sum")
+    header = -doc_cents / 100
+    out[journal.amount] = money(header.astype(float))
+    if journal.entity == "payments":
+        out[TOTAL_PAID] = money((doc_cents / 100).astype(float))
+    account = ctx.settings.require(journal.account_key, why=f"It fills {journal.account!r}.")
+    if journal.entity == "payments":
+        blank = (
+            out[journal.account].fillna("").astype(str).str.strip() == ""
+            if journal.account in out.columns
+            else None
+        )
+        out[journal.account] = (
+            out[journal.account].where(~blank, str(account)) if blank is not None else str(account)
+        )
+    else:
+        out[journal.account] = str(account)
+    check = -doc_cents + line_cents.groupby(out[DOC], sort=False).transform("sum")
+    for pos in np.flatnonzero((check != 0).to_numpy()):  # pragma: no cover - guarded by construction
+        ctx.issues.append(
+            Issue(int(out.index[pos]), "Amount", "unbalanced", "The document does not balance.", "error")
+        )
+
+
+def _due_dates(
+    out: pd.DataFrame, source: pd.DataFrame, spec: BizOpsDoc, journal: Journal, ctx: BuildContext
+) -> None:
+    """Date Due always: the document's, else the terms' (Net N, or the partner's), else the config default."""
+    due = (
+        out[journal.due].fillna("").astype(str)
+        if journal.due in out.columns
+        else pd.Series("", index=out.index)
+    )
+    blank = due.str.strip() == ""
+    if not blank.any():
+        out[journal.due] = due
+        return
+    days = pd.Series(np.nan, index=out.index)
+    if spec.terms and spec.terms in source.columns:
+        terms = source[spec.terms].reindex(out.index).fillna("").astype(str)
+        days = terms.str.extract(_NET_DAYS)[0].astype(float)
+    partner = out[journal.partner].fillna("").astype(str)
+    known = partner.map(
+        lambda p: (
+            (ctx.catalog.partner(journal.partner_entity, p) or {}).get("terms_due_days", "") if p else ""
+        )
+    )
+    days = days.fillna(pd.to_numeric(known, errors="coerce"))
+    default = ctx.settings.get("sage50.default_due_days", 30)
+    days = days.fillna(float(default))
+    base = pd.to_datetime(out["Date"].where(out["Date"] != "", None), format="%Y-%m-%d", errors="coerce")
+    computed = (base + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d").fillna("")
+    out[journal.due] = due.where(~blank, computed)
+
+
+# ----------------------------------------------------------------- Sage -> BizOps
+
+
+def sage_signs(frame: pd.DataFrame, journal: Journal) -> pd.Series:
+    if journal.credit_memo and journal.credit_memo in frame.columns:
+        return pd.Series(np.where(frame[journal.credit_memo] == "TRUE", -1, 1), index=frame.index)
+    return pd.Series(1, index=frame.index)
+
+
+def classify_sage_rows(frame: pd.DataFrame, journal: Journal, settings: Settings) -> pd.Series:
+    """item, tax or freight, for each Sage distribution."""
+    kind = pd.Series("item", index=frame.index, dtype=object)
+    item = (
+        frame["Item ID"].fillna("").astype(str).str.strip()
+        if "Item ID" in frame.columns
+        else pd.Series("", index=frame.index)
+    )
+    if journal.tax and "Sales Tax Agency ID" in frame.columns:
+        kind[frame["Sales Tax Agency ID"].fillna("").astype(str).str.strip() != ""] = "tax"
+    freight = settings.get("sage50.freight_account")
+    if journal.freight and freight and "G/L Account" in frame.columns:
+        kind[
+            (frame["G/L Account"].astype(str).str.strip() == str(freight)) & (item == "") & (kind == "item")
+        ] = "freight"
+    return kind
+
+
+def check_balance(frame: pd.DataFrame, labels: pd.Series, journal: Journal) -> list[Issue]:
+    """Header amount + distributions = 0, to the cent, for documents read from Sage."""
+    field = (
+        journal.amount
+        if journal.amount in frame.columns
+        else (TOTAL_PAID if TOTAL_PAID in frame.columns else None)
+    )
+    if field is None or "Amount" not in frame.columns:
+        return []
+    rows = frame["Amount"].map(lambda v: cents(float(v)) if v else 0).groupby(labels, sort=False).sum()
+    header_text = frame[field].groupby(labels, sort=False).first()
+    header = header_text.map(lambda v: cents(float(v)) if v else None)
+    # Total Paid on Invoice(s) equals the (negative) invoice rows; the other header amounts offset them.
+    diff = header - rows if field == TOTAL_PAID else header + rows
+    issues = []
+    firsts = labels[~labels.duplicated()]
+    first_row = pd.Series(firsts.index, index=firsts.to_numpy())
+    for label, d in diff.items():
+        if pd.isna(header[label]) or d == 0:
+            continue
+        issues.append(
+            Issue(
+                int(first_row[label]),
+                field,
+                "unbalanced",
+                f"The document does not balance: {field} {header_text[label]} and its distributions "
+                f"{rows[label] / 100:.2f} differ by {d / 100:.2f}. Export it again from Sage 50.",
+                "error",
+            )
+        )
+    return issues
+
+
+def split_sage(
+    frame: pd.DataFrame, labels: pd.Series, journal: Journal, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sage distributions → (BizOps line rows in Sage names, unsigned; per-row document extras).
+
+    Tax rows become ``SalesTaxAmount`` and freight rows ``FreightAmount`` on the document.
+    """
+    kind = classify_sage_rows(frame, journal, settings)
+    sign = sage_signs(frame, journal)
+    amount = amounts(frame["Amount"]) if "Amount" in frame.columns else pd.Series(0.0, index=frame.index)
+    bizops_amount = amount * journal.line_sign * sign
+    tax = bizops_amount.where(kind == "tax", 0.0).groupby(labels, sort=False).transform("sum")
+    freight = bizops_amount.where(kind == "freight", 0.0).groupby(labels, sort=False).transform("sum")
+    lines = frame[kind == "item"].copy()
+    lab = labels[kind == "item"]
+    lines["Amount"] = money(bizops_amount[lines.index])
+    if "Quantity" in lines.columns:
+        lines["Quantity"] = format_numbers(
+            amounts(lines["Quantity"]) * sign[lines.index], decimals=5, min_decimals=2
+        )
+    extras = pd.DataFrame(index=lines.index)
+    extras["__line__"] = (lab.groupby(lab, sort=False).cumcount() + 1).astype(str)
+    extras["__tax__"] = money(tax[lines.index])
+    extras["__freight__"] = money(freight[lines.index])
+    extras["__credit__"] = sign[lines.index] < 0
+    extras[DOC] = lab
+    return lines, extras

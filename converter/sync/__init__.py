@@ -1,0 +1,1 @@
+"""What has been exchanged: the ledger, the catalog of masters, runs, claims, spooling."""

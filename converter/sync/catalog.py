@@ -1,0 +1,133 @@
+"""What the converter knows of each system's master data: IDs, and the few fields transactions need.
+
+Transactions reference customers, vendors, items and G/L accounts that must already exist in the
+target system, and need a product's G/L accounts or a customer's terms when the document lacks
+them. The catalog remembers the latest master data seen in either system (from every export
+read and every master record converted) in a SQLite file, by default
+``.bizops-sage50/ledger.db`` beside the config file (or in the working folder).
+
+SQLite is used in WAL mode with every write in one transaction, so two converters can open it
+at once; the sync ledger shares the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..core.settings import Settings
+from ..core.values import flat_json, printable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS masters (
+    system  TEXT NOT NULL,           -- sage50 | bizops
+    entity  TEXT NOT NULL,           -- customers | vendors | products | accounts
+    key     TEXT NOT NULL,           -- the ID, case-folded (Sage IDs are case-insensitive)
+    id      TEXT NOT NULL,           -- the ID as written
+    data    TEXT NOT NULL,           -- JSON: the fields transactions need
+    source  TEXT NOT NULL,           -- file it was last seen in
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (system, entity, key)
+);
+"""
+
+
+def ledger_path(settings: Settings) -> Path:
+    """``[ledger] path`` from the config, else ``.bizops-sage50/ledger.db`` beside it."""
+    configured = settings.get("ledger.path")
+    if configured:
+        return settings.resolve_path(configured)
+    return settings.base_dir / ".bizops-sage50" / "ledger.db"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+class Catalog:
+    """Latest known master data of both systems."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None  # opened on first use; created on first write
+        self._cache: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+    def _db(self, *, create: bool) -> sqlite3.Connection | None:
+        if self._conn is None and (create or self.path.exists()):
+            self._conn = connect(self.path)
+        return self._conn
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Catalog:
+        return cls(ledger_path(settings))
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def record(
+        self, system: str, entity: str, records: Iterable[tuple[str, dict[str, Any]]], *, source: str
+    ) -> int:
+        """Remember ``(id, data)`` pairs as the latest known state; one transaction."""
+        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        rows = [
+            (
+                system,
+                entity,
+                rid.casefold(),
+                rid,
+                data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
+                printable(source),
+                now,
+            )
+            for rid, data in records
+            if rid
+        ]
+        if not rows:
+            return 0
+        conn = self._db(create=True)
+        assert conn is not None
+        with conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
+                "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
+                rows,
+            )
+        self._cache.pop((system, entity), None)
+        return len(rows)
+
+    def entries(self, system: str, entity: str) -> dict[str, dict[str, Any]]:
+        """Case-folded ID → data, for one system's entity (empty when nothing is known)."""
+        cache_key = (system, entity)
+        if cache_key not in self._cache:
+            conn = self._db(create=False)
+            rows = (
+                conn.execute("SELECT key, data FROM masters WHERE system=? AND entity=?", (system, entity))
+                if conn
+                else []
+            )
+            self._cache[cache_key] = {k: json.loads(d) for k, d in rows}
+        return self._cache[cache_key]
+
+    def lookup(self, system: str, entity: str, rid: str) -> dict[str, Any] | None:
+        return self.entries(system, entity).get(rid.casefold())
+
+    def product(self, sku: str) -> dict[str, Any] | None:
+        """The latest product data for a SKU/Item ID from either system (BizOps first)."""
+        return self.lookup("bizops", "products", sku) or self.lookup("sage50", "products", sku)
+
+    def partner(self, entity: str, rid: str) -> dict[str, Any] | None:
+        """A customer's or vendor's data from either system (BizOps first)."""
+        return self.lookup("bizops", entity, rid) or self.lookup("sage50", entity, rid)

@@ -1,0 +1,1 @@
+"""The inbox watcher: inbox, lock, health, config reload."""
