@@ -304,14 +304,14 @@ from pathlib import Path
 import converter.io.batches
 
 marker = Path(sys.argv[1])
-real_commit = converter.io.batches.Batch.commit
+real_publish = converter.io.batches.Batch.publish
 
-def slow_commit(self, *args, **kwargs):  # the conversion of the file in hand takes a while
+def slow_publish(self, *args, **kwargs):  # the conversion of the file in hand takes a while
     marker.write_text("in hand")
     time.sleep(1.0)
-    return real_commit(self, *args, **kwargs)
+    return real_publish(self, *args, **kwargs)
 
-converter.io.batches.Batch.commit = slow_commit
+converter.io.batches.Batch.publish = slow_publish
 from converter.cli.main import app
 sys.argv = ["bizops-sage50", *sys.argv[2:]]
 app()

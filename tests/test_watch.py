@@ -884,7 +884,7 @@ def hang():
     time.sleep(120)
 
 if stage == "mid-batch":  # the batch's temporary folder is written, not yet renamed into place
-    converter.io.batches.Batch.commit = lambda self, *a, **k: hang()
+    converter.io.batches.Batch.names = lambda self, *a, **k: hang()
 
 def convert(path, **kwargs):
     if stage == "before":

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,61 +63,59 @@ class Batch:
     def path(self, name: str) -> Path:
         return self.tmp / name
 
-    def commit(
-        self,
-        manifest: dict[str, Any],
-        *,
-        before_rename: Callable[[str, Path], None] | None = None,
-        rename_failed: Callable[[str], None] | None = None,
-        finish: Callable[[str], None] | None = None,
-    ) -> Path:
-        """Write the manifest, flush, and rename the folder to its final, unique name.
-
-        ``finish(name)`` writes the files that name the batch (the review workbook) first. The
-        manifest lists every file's SHA-256 and ``batch_sha256`` over them, so an approval can
-        prove the batch is what was reviewed. ``before_rename(name, final_path)`` runs just before
-        the folder appears (the ledger stages the batch there); ``rename_failed(name)`` undoes it
-        if the name was taken meanwhile.
-        """
+    def names(self) -> Iterator[tuple[str, Path]]:
+        """Candidate final names, unique across the whole outbox: ``(name, final folder)``. The
+        caller tries them in turn (another converter may take one meanwhile)."""
         base = f"{self.now:%Y%m%d-%H%M%S}-{self.entity}"
         for n in range(1, 1000):
             name = base if n == 1 else f"{base}-{n}"
             final = self.parent / name
-            if final.exists() or name_taken(self.outbox, name):  # unique across the whole outbox
-                continue
-            if finish is not None:
-                finish(name)
-            files = batch_files(self.tmp)
-            manifest = {**manifest, "batch": name, "files": files, "batch_sha256": batch_hash(files)}
-            self.manifest = manifest
-            manifest["outputs"] = [str(final / Path(p).name) for p in manifest.get("outputs", [])]
-            text = json.dumps(manifest, indent=2, ensure_ascii=False)
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, still valid JSON
-                text = json.dumps(manifest, indent=2)
-            with (self.tmp / "manifest.json").open("w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            if before_rename is not None:
-                try:
-                    before_rename(name, final)
-                except FileExistsError:  # the name was reserved by another converter meanwhile
-                    continue
-            try:
-                if final.exists():  # taken by another converter since the check above
-                    raise FileExistsError(final)
-                os.rename(self.tmp, final)
-            except OSError:
-                if rename_failed is not None:
-                    rename_failed(name)
-                if final.exists():
-                    continue
-                raise
-            self.final = final
-            return final
+            if not (final.exists() or name_taken(self.outbox, name)):
+                yield name, final
         raise FileExistsError(f"Too many batches named {base} in {self.parent}")
+
+    def seal(self, name: str, final: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Write ``manifest.json`` for the batch as named ``name`` (every file's SHA-256 and
+        ``batch_sha256`` over them, so an approval can prove the batch is what was reviewed),
+        flushed to disk; returns the manifest written. Write every other file first."""
+        files = batch_files(self.tmp)
+        manifest = {**manifest, "batch": name, "files": files, "batch_sha256": batch_hash(files)}
+        manifest["outputs"] = [str(final / Path(p).name) for p in manifest.get("outputs", [])]
+        self.manifest = manifest
+        text = json.dumps(manifest, indent=2, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, still valid JSON
+            text = json.dumps(manifest, indent=2)
+        with (self.tmp / "manifest.json").open("w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return manifest
+
+    def publish(self, final: Path) -> Path:
+        """Rename the folder to ``final``: the batch appears whole, at once. ``FileExistsError``
+        when another converter took that name meanwhile (try the next name)."""
+        if final.exists():
+            raise FileExistsError(final)
+        try:
+            os.rename(self.tmp, final)
+        except OSError:
+            if final.exists():
+                raise FileExistsError(final) from None
+            raise
+        self.final = final
+        return final
+
+    def commit(self, manifest: dict[str, Any]) -> Path:
+        """Seal and publish under the first free name (a batch no one else records)."""
+        for name, final in self.names():
+            self.seal(name, final, manifest)
+            try:
+                return self.publish(final)
+            except FileExistsError:
+                continue
+        raise AssertionError("unreachable: names() raises when it runs out")
 
     def discard(self) -> None:
         shutil.rmtree(self._scratch or self.tmp, ignore_errors=True)

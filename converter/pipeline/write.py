@@ -3,6 +3,7 @@ ledger before it appears in the outbox, or nothing at all when nothing is new.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ def write_batch(
             source_headers=list(det.headers),
         )
 
-    def stage(name: str, final: Path) -> None:
+    def stage(name: str, final: Path, sealed: dict[str, Any]) -> None:
         claim_batch(
             ledger,
             mark=mark,
@@ -134,17 +135,44 @@ def write_batch(
             staged=staged
             or [("credit_limits", "bizops", []) if credit_only else (target.entity, target.system, [])],
             file=file_claim(path, result, template_key, once=once),
-            batch_hash=batch.manifest["batch_sha256"],
+            batch_hash=sealed["batch_sha256"],
             awaiting_review=gate,
         )
 
-    final = batch.commit(
-        manifest,
-        before_rename=stage if ledger else None,
-        rename_failed=ledger.drop_batch if ledger else None,
-        finish=finish,
-    )
+    final = _publish(batch, manifest, finish=finish, stage=stage if ledger else None, ledger=ledger)
     if ledger is not None:
         ledger.finish_batch(final.name)
     result.batch = final.name
     result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
+
+
+def _publish(
+    batch: Batch,
+    manifest: dict[str, Any],
+    *,
+    finish: Callable[[str], None],
+    stage: Callable[[str, Path, dict[str, Any]], None] | None,
+    ledger: Ledger | None,
+) -> Path:
+    """Name, seal, claim and publish the batch: the workbook that names it is written, the
+    manifest sealed, the batch staged in the ledger (claimed with its records), then the folder
+    renamed into the outbox. A name another converter took meanwhile: the next one."""
+    for name, final in batch.names():
+        finish(name)
+        sealed = batch.seal(name, final, manifest)
+        if stage is not None:
+            try:
+                stage(name, final, sealed)
+            except FileExistsError:  # the name was reserved by another converter meanwhile
+                continue
+        try:
+            return batch.publish(final)
+        except FileExistsError:
+            if ledger is not None:
+                ledger.drop_batch(name)
+            continue
+        except OSError:
+            if ledger is not None:
+                ledger.drop_batch(name)
+            raise
+    raise AssertionError("unreachable: Batch.names() raises when it runs out")
