@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.box import SIMPLE_HEAD
@@ -36,10 +36,20 @@ from .cli_review import approve, batches, reject, review
 from .cli_templates import templates_app
 from .cli_watch import optional_poll_value, watch
 from .errors import ConverterError
-from .pipeline import ConversionResult, convert_file
 from .project import forget_batch, history, init_project, next_steps, status_report
 from .review import SYSTEMS
 from .settings import load_settings
+
+if TYPE_CHECKING:
+    from .results import ConversionResult
+
+
+def convert_file(path: Path, **options: Any) -> ConversionResult:
+    """``pipeline.convert_file``, imported on first use: pandas and openpyxl load only for commands
+    that convert, so ``--help``, ``status`` and ``batches`` start fast."""
+    from .pipeline import convert_file as core
+
+    return core(path, **options)
 
 
 class _Group(TyperGroup):

@@ -10,7 +10,6 @@ import typer
 
 from .cli_common import ConfigOpt, JsonOpt, fail, out
 from .errors import ConverterError
-from .retry import retry_failed
 from .settings import load_settings
 
 
@@ -29,6 +28,8 @@ def retry(
     try:
         settings = load_settings(config)
         box = inbox or settings.resolve_path(settings.get("paths.inbox", "inbox"))
+        from .retry import retry_failed  # imports the watcher and pandas: not at start-up
+
         moved = retry_failed(settings, inbox=box, names=list(names or []), all_files=all_files)
     except ConverterError as exc:
         fail(exc)

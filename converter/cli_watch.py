@@ -14,7 +14,6 @@ from .cli_common import ConfigOpt, err, fail
 from .config_reload import SettingsReloader
 from .errors import ConverterError
 from .settings import load_settings
-from .watch import Watcher
 
 
 def watch(
@@ -65,6 +64,8 @@ def watch(
     logger = logging.getLogger("bizops-sage50")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
+    from .watch import Watcher  # imports the pipeline and pandas: not at start-up
+
     watcher = Watcher(
         inbox=inbox or settings.resolve_path(settings.get("paths.inbox", "inbox")),
         outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),

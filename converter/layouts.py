@@ -18,8 +18,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from .errors import TemplateError
 
 SYSTEMS = ("sage50", "bizops")
@@ -205,7 +203,9 @@ class Violation:
 
 
 @cache
-def _validator(schema_name: str) -> jsonschema.protocols.Validator:
+def _validator(schema_name: str) -> Any:
+    import jsonschema  # only when a template is checked, not for every command's start-up
+
     schema_path = templates_root() / "schema" / f"{schema_name}.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)

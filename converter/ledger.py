@@ -29,7 +29,6 @@ from . import runs
 from .catalog import connect, ledger_path
 from .settings import Settings
 from .spool import Spool
-from .values import flat_json, printable, texts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -88,6 +87,8 @@ def fingerprint(data: dict[str, Any]) -> str:
 
 def fingerprints(frame: Any) -> list[str]:
     """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
+    from .values import texts  # pandas, imported only where frames are hashed
+
     parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
     if not parts:
         return [fingerprint({})] * len(frame)
@@ -170,6 +171,8 @@ class Ledger:
         outcome: str,
         batch: str | None,
     ) -> None:
+        from .values import printable  # values imports pandas: only when something is recorded
+
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             self.conn.execute(
@@ -226,6 +229,8 @@ class Ledger:
         The batch name is reserved here, atomically: a name another converter staged first raises
         ``FileExistsError`` and the caller picks the next one.
         """
+        from .values import flat_json, printable  # values imports pandas: only when a batch is staged
+
         ts = now_iso()
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
