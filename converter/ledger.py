@@ -89,12 +89,14 @@ def fingerprints(frame: Any) -> list[str]:
     """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
     from .values import texts  # pandas, imported only where frames are hashed
 
-    parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
-    if not parts:
+    names = sorted(frame.columns)
+    if not names:
         return [fingerprint({})] * len(frame)
-    return [
-        hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:16] for row in zip(*parts, strict=True)
-    ]
+    joined = f"{names[0]}\x1e" + texts(frame[names[0]])  # the row's text, a column at a time (in C)
+    for name in names[1:]:
+        joined = joined + f"\x1f{name}\x1e" + texts(frame[name])
+    sha256 = hashlib.sha256
+    return [sha256(text.encode("utf-8")).hexdigest()[:16] for text in joined.tolist()]
 
 
 def now_iso() -> str:
