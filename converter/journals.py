@@ -25,7 +25,7 @@ from .issues import Issue
 from .layouts import Layout
 from .prepayments import prepaid, sage_accounts
 from .settings import Settings
-from .values import format_numbers
+from .values import format_numbers, map_distinct
 
 KIND = "__kind__"  # item | tax | freight
 
@@ -210,8 +210,8 @@ def _resolve_accounts(out, source, spec: BizOpsDoc, journal: Journal, ctx: Build
     blank = gl.str.strip() == ""
     if blank.any() and spec.sku:
         sku = source[spec.sku].fillna("").astype(str)
-        known = sku[blank].map(
-            lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
+        known = map_distinct(
+            sku[blank], lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
         )
         gl = gl.where(~blank, known.reindex(gl.index).fillna(gl))
         blank = gl.str.strip() == ""
@@ -244,7 +244,7 @@ def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
         return
     item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
     sku = source["SKU"].fillna("").astype(str)
-    titles = sku.map(lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
+    titles = map_distinct(sku, lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
     if "Description" in source.columns:
         titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
     out.loc[damaged, "Item ID"] = item
@@ -355,7 +355,7 @@ def _numbering(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
 
 
 def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
-    line_cents = out["Amount"].map(lambda v: cents(float(v)) if v else 0)
+    line_cents = map_distinct(out["Amount"], lambda v: cents(float(v)) if v else 0)
     doc_cents = line_cents.groupby(out[DOC], sort=False).transform("sum")
     header = -doc_cents / 100
     out[journal.amount] = money(header.astype(float))
@@ -398,10 +398,11 @@ def _due_dates(
         terms = source[spec.terms].reindex(out.index).fillna("").astype(str)
         days = terms.str.extract(_NET_DAYS)[0].astype(float)
     partner = out[journal.partner].fillna("").astype(str)
-    known = partner.map(
+    known = map_distinct(
+        partner,
         lambda p: (
             (ctx.catalog.partner(journal.partner_entity, p) or {}).get("terms_due_days", "") if p else ""
-        )
+        ),
     )
     days = days.fillna(pd.to_numeric(known, errors="coerce"))
     default = ctx.settings.get("sage50.default_due_days", 30)
@@ -447,7 +448,9 @@ def check_balance(frame: pd.DataFrame, labels: pd.Series, journal: Journal) -> l
     )
     if field is None or "Amount" not in frame.columns:
         return []
-    rows = frame["Amount"].map(lambda v: cents(float(v)) if v else 0).groupby(labels, sort=False).sum()
+    rows = (
+        map_distinct(frame["Amount"], lambda v: cents(float(v)) if v else 0).groupby(labels, sort=False).sum()
+    )
     header_text = frame[field].groupby(labels, sort=False).first()
     header = header_text.map(lambda v: cents(float(v)) if v else None)
     # Total Paid on Invoice(s) equals the (negative) invoice rows; the other header amounts offset them.

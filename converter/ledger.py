@@ -89,14 +89,13 @@ def fingerprints(frame: Any) -> list[str]:
     """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
     from .values import texts  # pandas, imported only where frames are hashed
 
-    names = sorted(frame.columns)
-    if not names:
+    parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
+    if not parts:
         return [fingerprint({})] * len(frame)
-    joined = f"{names[0]}\x1e" + texts(frame[names[0]])  # the row's text, a column at a time (in C)
-    for name in names[1:]:
-        joined = joined + f"\x1f{name}\x1e" + texts(frame[name])
     sha256 = hashlib.sha256
-    return [sha256(text.encode("utf-8")).hexdigest()[:16] for text in joined.tolist()]
+    return [
+        sha256(text.encode("utf-8")).hexdigest()[:16] for text in map("\x1f".join, zip(*parts, strict=True))
+    ]
 
 
 def now_iso() -> str:

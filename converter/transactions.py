@@ -173,12 +173,9 @@ class TransactionConverter:
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
         ends = np.r_[starts[1:], len(order)]
         rows = output.index.to_numpy()[order]
-        # " | ".join of each document's values, in C: every value but a document's last gets the
-        # separator, then one reduceat concatenates each document's run.
-        joins = np.ones(len(order), dtype=bool)
-        joins[ends - 1] = False
+        bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
         docs = pd.DataFrame(
-            {f: _joined_runs(texts(output[f])[order], joins, starts) for f in fields}, columns=fields
+            {f: _joined_runs(texts(output[f])[order], bounds) for f in fields}, columns=fields
         )
         fingerprints_of, jsons = fingerprints(docs), row_jsons(docs)
         for i, (label, start) in enumerate(zip(labels, starts, strict=True)):
@@ -453,9 +450,7 @@ def computed_fields(target: Layout) -> list[str]:
     ]
 
 
-def _joined_runs(values: np.ndarray, joins: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Each run of ``values`` (runs begin at ``starts``) joined with " | "; ``joins`` marks the
-    values followed by another of their run."""
-    values = values.copy()
-    values[joins] = values[joins] + " | "
-    return np.add.reduceat(values, starts)
+def _joined_runs(values: np.ndarray, bounds: list[tuple[int, int]]) -> list[str]:
+    """Each run ``values[start:end]`` joined with " | " (slices of a list: no array per run)."""
+    cells = values.tolist()
+    return [" | ".join(cells[s:e]) for s, e in bounds]

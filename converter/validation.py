@@ -19,7 +19,7 @@ import pandas as pd
 from .issues import Issue
 from .layouts import Layout
 from .odd_values import OddValues
-from .values import blank, canonical_number, parse_bools, parse_dates, texts
+from .values import blank, canonical_number, map_distinct, parse_bools, parse_dates, texts
 
 ID_FORBIDDEN = "*?+"
 SAGE_ID_LIMIT = 20
@@ -290,7 +290,7 @@ def check_target(
                 text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
         if sage and f.id and not screen.cp1252:
             # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
-            unfit = ~text.map(_encodable)
+            unfit = ~map_distinct(text, _encodable)
             _report(
                 issues,
                 unfit,
@@ -303,9 +303,9 @@ def check_target(
                 text,
             )
         elif sage and not screen.cp1252:
-            unfit = ~text.map(_encodable)
+            unfit = ~map_distinct(text, _encodable)
             if unfit.any():
-                fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
+                fixed = map_distinct(text, lambda v: v if _encodable(v) else _to_cp1252(v))
                 for pos in np.flatnonzero(unfit.to_numpy()):
                     issues.append(
                         Issue(

@@ -64,15 +64,24 @@ def row_jsons(frame: pd.DataFrame) -> list[str]:
     """``flat_json`` of every row of a frame of text, the quoting done a column at a time."""
     if frame.shape[1] == 0:
         return ["{}"] * len(frame)
-    # Each distinct value of a column is quoted once; the pieces are concatenated a whole column
-    # at a time (object-array additions loop in C).
-    joined = np.full(len(frame), "{", dtype=object)
+    # Each distinct value of a column is quoted once and broadcast; then one C join per row.
+    parts = [np.full(len(frame), "{", dtype=object)]
     for n, name in enumerate(frame.columns):
         key = ("" if n == 0 else ", ") + _quote(str(name)) + ": "
         codes, distinct = pd.factorize(texts(frame[name]))
-        quoted = np.array([key + _quote(v) for v in distinct] or [""], dtype=object)
-        joined = joined + quoted[codes]
-    return (joined + "}").tolist()
+        parts.append(np.array([key + _quote(v) for v in distinct] or [""], dtype=object)[codes])
+    parts.append(np.full(len(frame), "}", dtype=object))
+    return list(map("".join, zip(*parts, strict=True)))
+
+
+def map_distinct(series: pd.Series, func) -> pd.Series:
+    """``series.map(func)`` with ``func`` called once per distinct value (factorize, map the
+    distinct values, broadcast): IDs, amounts and dates repeat down a column."""
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    if len(distinct) == len(series):
+        return series.map(func)
+    mapped = pd.Series(distinct, dtype=series.dtype).map(func)
+    return mapped.take(codes).set_axis(series.index)
 
 
 def printable(text: str) -> str:
@@ -241,7 +250,9 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
             text = f"{whole}.{frac}" if frac else whole
         return text
 
-    return pd.Series([spell(v) for v in rounded.to_numpy(dtype=float)], index=values.index, dtype=object)
+    codes, distinct = pd.factorize(rounded.to_numpy(dtype=float), use_na_sentinel=False)
+    spelled = np.array([spell(v) for v in distinct] or [""], dtype=object)  # each distinct value once
+    return pd.Series(spelled[codes], index=values.index, dtype=object)
 
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
