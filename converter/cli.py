@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.box import SIMPLE_HEAD
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -73,17 +80,38 @@ for _command in (review, approve, reject, batches, doctor, retry):
 
 # Piped output keeps a generous width so tables and messages are not squeezed into 80 columns.
 def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[ConversionResult]:
-    show_progress = not json_out and out.is_terminal and len(files) > 1
-    results: list[ConversionResult] = []
-    if not show_progress:
+    """Convert each file; on a terminal (never with --json or when piped) a bar shows the progress
+    within the file (bytes, rate, time left) and, for several files, the files done."""
+    if json_out or not out.is_terminal:
         return [convert_file(f, **options) for f in files]
-    with Progress(console=out, transient=True) as progress:
-        task = progress.add_task("Converting", total=len(files))
+    results: list[ConversionResult] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=True) as progress:
+        overall = progress.add_task("Files", total=len(files)) if len(files) > 1 else None
         for f in files:
-            progress.update(task, description=f"Converting {f.name}")
-            results.append(convert_file(f, **options))
-            progress.advance(task)
+            task = progress.add_task(f"Converting {f.name}", total=_size(f))
+
+            def advance(done: int, total: int, task=task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            results.append(convert_file(f, progress=advance, **options))
+            progress.remove_task(task)
+            if overall is not None:
+                progress.advance(overall)
     return results
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")

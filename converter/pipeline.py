@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,12 +149,14 @@ def convert_file(
     full: bool = False,
     initial_load: bool = False,
     release_held: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConversionResult:
     """Convert one file into a batch under ``outbox``; never raises for bad input.
 
     With ``write=False`` every check runs but nothing is written (``bizops-sage50 validate``).
     ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
+    ``progress`` is called after each block with (bytes read, file size), for a progress bar.
     """
     result = ConversionResult(input=str(path), initial_load=initial_load)
     try:
@@ -172,6 +175,7 @@ def convert_file(
             full=full,
             initial_load=initial_load,
             release_held=release_held,
+            progress=progress,
         )
     except (ConverterError, OSError) as exc:
         code = next((c for cls, c in _ERROR_CODES.items() if isinstance(exc, cls)), "io-error")
@@ -223,6 +227,7 @@ def _convert(
     full: bool,
     initial_load: bool,
     release_held: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     if to is not None and to not in OTHER:
         raise UsageError(f"--to must be sage50 or bizops, not {to!r}.")
@@ -343,6 +348,8 @@ def _convert(
                 run.emit(frame, converter.convert(frame, issues))
                 if not transaction:
                     confirm_block(converter.last_valid)
+                if progress is not None:  # the caller draws it (the CLI's bar); the core never prints
+                    progress(chunk.bytes_read or 0, table.size)
             if carry is not None and not carry.empty:
                 confirm_block(carry)
                 run.emit(carry, converter.convert(carry, carry_issues))
