@@ -19,7 +19,7 @@ import pandas as pd
 
 from .issues import Issue
 from .layouts import Layout
-from .values import parse_numbers
+from .values import parse_numbers, texts
 
 DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
 
@@ -218,32 +218,35 @@ def split_tail(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd
 
 def header_conflicts(frame: pd.DataFrame, labels: pd.Series, layout: Layout) -> list[Issue]:
     """A header field that differs between rows of one document is an error for that document."""
-    issues: list[Issue] = []
     # Each row's document's first row, found once for every header column (not a groupby each).
     codes, _ = pd.factorize(labels.to_numpy(dtype=object))
     first_of_code = np.unique(codes, return_index=True)[1]
     aligned = len(codes) and codes.min() >= 0 and labels.index.equals(frame.index)
     first_pos = first_of_code[codes] if aligned else None
+    issues: list[Issue] = []
     for f in layout.fields:
         if f.part != "header" or f.name not in frame.columns:
             continue
-        col = frame[f.name].fillna("").astype(str)
         if first_pos is None:  # a row without a document label: pandas' groupby decides
+            col = frame[f.name].fillna("").astype(str)
             first = col.groupby(labels).transform("first")
-        else:
-            first = pd.Series(col.to_numpy(dtype=object)[first_pos], index=col.index, dtype=object)
-        differs = col.ne(first)
-        for p in np.flatnonzero(differs.to_numpy()):
-            issues.append(
-                Issue(
-                    int(frame.index[p]),
-                    f.name,
-                    "inconsistent-header",
-                    f"{col.iloc[p]!r} differs from {first.iloc[p]!r} on the document's first row; header "
-                    "columns must be the same on every row of a document.",
-                    "error",
-                )
+            cells, firsts = col.to_numpy(dtype=object), first.to_numpy(dtype=object)
+            differs = col.ne(first).to_numpy()
+        else:  # the column's text compared with its document's first row, in one numpy pass
+            cells = texts(frame[f.name])
+            firsts = cells[first_pos]
+            differs = cells != firsts
+        issues += [
+            Issue(
+                int(frame.index[p]),
+                f.name,
+                "inconsistent-header",
+                f"{cells[p]!r} differs from {firsts[p]!r} on the document's first row; header "
+                "columns must be the same on every row of a document.",
+                "error",
             )
+            for p in np.flatnonzero(differs)
+        ]
     return issues
 
 
