@@ -94,8 +94,10 @@ def normalise_source(
     for f in layout.fields:
         if f.name not in out.columns:
             continue
-        text = out[f.name].fillna("").astype(str)
         critical = layout.critical(f.name)
+        if f.type not in _CODE and not (critical and f.required):
+            continue  # plain text nobody checks here: carried as it came, not converted for nothing
+        text = out[f.name].fillna("").astype(str)
         if critical and f.required:
             _report(
                 issues,
