@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .batches import Batch
@@ -20,7 +21,7 @@ from .layouts import load_layout
 from .ledger import Ledger, fingerprint
 from .results import ConversionResult
 from .settings import Settings
-from .values import blank, parse_numbers, texts
+from .values import blank, flat_json, parse_numbers, texts
 from .workbook import ReviewRecorder
 from .writing import import_writer
 
@@ -33,7 +34,7 @@ class CreditLimits:
     held: pd.DataFrame
     unchanged: int = 0
     issues: list[Issue] = field(default_factory=list)
-    staged: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    staged: list[tuple[str, str, str]] = field(default_factory=list)  # (ID, fingerprint, data as JSON)
     # For the review workbook, per customer: (row, ID, limit, status, limit before, status
     # before, change: new | changed | unchanged | held | released, why).
     review: list[tuple[int, str, str, str, str, str, str, str]] = field(default_factory=list)
@@ -67,17 +68,24 @@ def credit_limit_changes(
     amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
     result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0], issues=unreadable)
     send, held = [], []
+    # A limit and status repeat across customers: each distinct pair is fingerprinted once.
+    limit_codes, limits = pd.factorize(texts(frame["CreditLimit"]))
+    status_codes, statuses = pd.factorize(texts(frame["CreditStatus"]))
+    width = max(len(statuses), 1)
+    codes, pairs = pd.factorize(limit_codes.astype(np.int64) * width + status_codes)
+    datas = [{"CreditLimit": limits[p // width], "CreditStatus": statuses[p % width]} for p in pairs.tolist()]
+    stamped = [(fingerprint(d), flat_json(d)) for d in datas]
     columns = zip(
+        codes.tolist(),
         frame.index,
         texts(frame["CustomerID"]),
         texts(frame["CreditLimit"]),
         texts(frame["CreditStatus"]),
         strict=True,
     )
-    for row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
+    for code, row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
         rec = {"CustomerID": customer, "CreditLimit": limit}
-        data = {"CreditLimit": limit, "CreditStatus": status}
-        fp = fingerprint(data)
+        fp, data = stamped[code]
         prev = earlier.get(customer.casefold())
         before = (
             (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", "")))
