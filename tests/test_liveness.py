@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from converter.sync.ledger import pid_alive
+from converter.sync.processes import pid_alive
 from converter.watch.lock import LOCK_NAME, InboxLock, WatcherBusy
 
 

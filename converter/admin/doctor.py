@@ -20,7 +20,8 @@ from ..core.settings import CONFIG_NAME, Settings, load_settings
 from ..io.layouts import MASTER_ENTITIES
 from ..sage50.tax_agencies import ENTITY as TAX_AGENCIES
 from ..sync.catalog import ledger_path
-from ..sync.ledger import Ledger, pid_alive
+from ..sync.ledger import Ledger
+from ..sync.processes import pid_alive
 from ..watch.files import network_filesystem
 
 HEARTBEAT_STALE = 120  # seconds: the watcher rewrites its heartbeat every second or so

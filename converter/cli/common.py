@@ -13,7 +13,6 @@ from rich.table import Table
 
 from ..core.errors import ConverterError, InvalidConfig, ReadError, UsageError
 from ..io.layouts import ENTITIES, RECOGNISED_ONLY
-from ..io.reading import normalise_encoding
 
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -42,6 +41,8 @@ def _check_encoding(value: str | None) -> str | None:
     """A bad --encoding is a usage error (exit 2), like a bad --date-order."""
     if value is None or value == "auto":
         return value
+    from ..io.reading import normalise_encoding  # reading imports pandas: only when --encoding is given
+
     try:
         return normalise_encoding(value)
     except ReadError as exc:

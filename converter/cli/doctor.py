@@ -10,7 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..admin.doctor import diagnose
 from .common import ConfigOpt, JsonOpt, out
 
 MARKS = {
@@ -34,6 +33,8 @@ def doctor(
     json_out: JsonOpt = False,
 ) -> None:
     """Is this site ready? Config, folders, ledger, Sage accounts and items, owners, the watcher."""
+    from ..admin.doctor import diagnose  # imports the watcher and pandas: not at start-up
+
     report = diagnose(
         config, inbox=inbox.resolve() if inbox else None, outbox=outbox.resolve() if outbox else None
     )

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.box import SIMPLE_HEAD
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 from typer.core import TyperGroup
 
 from ..admin.project import forget_batch, history, init_project, next_steps, status_report
 from ..core.errors import ConverterError
 from ..core.settings import load_settings
-from ..pipeline.convert import ConversionResult, convert_file
 from ..review.summary import SYSTEMS
 from . import common as cli_common
 from .common import (
@@ -42,6 +48,17 @@ from .retry import retry
 from .review import approve, batches, reject, review
 from .templates import templates_app
 from .watch import optional_poll_value, watch
+
+if TYPE_CHECKING:
+    from ..core.results import ConversionResult
+
+
+def convert_file(path: Path, **options: Any) -> ConversionResult:
+    """``pipeline.convert_file``, imported on first use: pandas and openpyxl load only for commands
+    that convert, so ``--help``, ``status`` and ``batches`` start fast."""
+    from ..pipeline.convert import convert_file as core
+
+    return core(path, **options)
 
 
 class _Group(TyperGroup):
@@ -79,23 +96,49 @@ for _command in (review, approve, reject, batches, doctor, retry):
 
 # Piped output keeps a generous width so tables and messages are not squeezed into 80 columns.
 def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[ConversionResult]:
-    show_progress = not json_out and out.is_terminal and len(files) > 1
-    results: list[ConversionResult] = []
-    if not show_progress:
+    """Convert each file; on a terminal (never with --json or when piped) a bar shows the progress
+    within the file (bytes, rate, time left) and, for several files, the files done."""
+    if json_out or not out.is_terminal:
         results = [convert_file(f, **options) for f in files]
     else:
-        with Progress(console=out, transient=True) as progress:
-            task = progress.add_task("Converting", total=len(files))
-            for f in files:
-                progress.update(task, description=f"Converting {f.name}")
-                results.append(convert_file(f, **options))
-                progress.advance(task)
+        results = _with_progress(files, options)
     for r in results:
         if cli_common.DEBUG and r.traceback:  # stderr: --json output on stdout stays the result alone
             err.print(
                 f"{Path(r.input).name}: traceback of the failure:\n{r.traceback.rstrip()}", markup=False
             )
     return results
+
+
+def _with_progress(files: list[Path], options: dict[str, Any]) -> list[ConversionResult]:
+    results: list[ConversionResult] = []
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=out, transient=True) as progress:
+        overall = progress.add_task("Files", total=len(files)) if len(files) > 1 else None
+        for f in files:
+            task = progress.add_task(f"Converting {f.name}", total=_size(f))
+
+            def advance(done: int, total: int, task=task) -> None:
+                progress.update(task, completed=done, total=total)
+
+            results.append(convert_file(f, progress=advance, **options))
+            progress.remove_task(task)
+            if overall is not None:
+                progress.advance(overall)
+    return results
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from ..admin.retry import retry_failed
 from ..core.errors import ConverterError
 from ..core.settings import load_settings
 from .common import ConfigOpt, JsonOpt, fail, out
@@ -29,6 +28,8 @@ def retry(
     try:
         settings = load_settings(config)
         box = inbox or settings.resolve_path(settings.get("paths.inbox", "inbox"))
+        from ..admin.retry import retry_failed  # imports the watcher and pandas: not at start-up
+
         moved = retry_failed(settings, inbox=box, names=list(names or []), all_files=all_files)
     except ConverterError as exc:
         fail(exc)

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.logging import RichHandler
@@ -14,8 +14,10 @@ from rich.logging import RichHandler
 from ..core.errors import ConverterError
 from ..core.settings import load_settings
 from ..watch.reload import SettingsReloader
-from ..watch.watcher import Watcher
 from .common import ConfigOpt, err, fail
+
+if TYPE_CHECKING:
+    from ..watch.watcher import Watcher
 
 
 def watch(
@@ -56,6 +58,8 @@ def watch(
         settings = load_settings(config)
     except ConverterError as exc:
         logged_fail(logger, exc, log_file)
+    from ..watch.watcher import Watcher  # the pipeline and pandas: only when a watcher starts
+
     watcher = Watcher(
         inbox=inbox or settings.resolve_path(settings.get("paths.inbox", "inbox")),
         outbox=outbox or settings.resolve_path(settings.get("paths.outbox", "outbox")),

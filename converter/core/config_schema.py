@@ -12,9 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
-
-from jsonschema import Draft202012Validator, validators
 
 _ACCOUNT = "G/L account ID from Sage's chart of accounts"
 TRANSACTION_ENTITIES = ("orders", "invoices", "payments", "purchase_orders", "po_receipts")
@@ -254,11 +253,18 @@ def _strict_integer(_checker: Any, value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-_Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
-)
-_VALIDATOR = _Validator(SCHEMA)
+@cache
+def _validator() -> Any:
+    """The settings' validator, built on first use (jsonschema is slow to import)."""
+    from jsonschema import Draft202012Validator, validators
+
+    strict = validators.extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _strict_integer),
+    )
+    return strict(SCHEMA)
+
+
 _TYPES = {
     "string": "text in quotes",
     "integer": "a whole number",
@@ -341,7 +347,7 @@ def _type_message(error: Any) -> str:
 def problems(data: dict[str, Any]) -> list[str]:
     """Every problem of a config (as read from TOML), worded for a person; empty when it is valid."""
     found = list(_unknown(data, SCHEMA, ()))
-    for error in sorted(_VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator != "additionalProperties":
             found.append(_type_message(error))
     return found

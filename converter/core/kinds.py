@@ -9,10 +9,12 @@ the result, the manifest and the review Summary, and named in one info issue per
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .issues import Issue
+
+if TYPE_CHECKING:  # pandas is imported where frames are handled, not by `batches` or `review`
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def other_kind_rows(normal: pd.DataFrame, labels: pd.Series, entity: str) -> pd.
     if entity == "invoices" and "Quote" in normal.columns:
         quote = normal["Quote"].fillna("").astype(str).str.strip().str.upper() == "TRUE"
         return quote.groupby(labels, sort=False).transform("any").astype(bool)
+    import pandas as pd
+
     return pd.Series(False, index=normal.index)
 
 

@@ -31,17 +31,25 @@ _NUMBER_RE = re.compile(_NUMBER)
 def blank(series: pd.Series) -> pd.Series:
     """Mask of cells that are empty or whitespace.
 
-    A plain loop over the column's objects: pandas' string methods cost several times more per
-    cell, and this runs on every column of every file.
+    Each distinct value is looked at once (factorize is one C pass; a column's values repeat),
+    then the answer is broadcast back; a missing cell (None, NaN) is blank.
     """
     cells = series.to_numpy(dtype=object)
+    if len(cells) > 64:
+        codes, distinct = pd.factorize(cells, use_na_sentinel=True)
+        mask = _blank_cells(distinct)
+        return pd.Series(np.append(mask, True)[codes], index=series.index)  # code -1 (missing) → blank
+    return pd.Series(_blank_cells(cells), index=series.index)
+
+
+def _blank_cells(cells: np.ndarray) -> np.ndarray:
     try:
         mask = [not v.strip() for v in cells]
     except (AttributeError, TypeError):  # a missing cell (None, NaN) or a non-text value
         mask = [
             not v.strip() if type(v) is str else (v is None or v != v or not str(v).strip()) for v in cells
         ]
-    return pd.Series(np.array(mask, dtype=bool), index=series.index)
+    return np.array(mask, dtype=bool)
 
 
 def flat_json(data: dict[str, Any]) -> str:
@@ -56,11 +64,24 @@ def row_jsons(frame: pd.DataFrame) -> list[str]:
     """``flat_json`` of every row of a frame of text, the quoting done a column at a time."""
     if frame.shape[1] == 0:
         return ["{}"] * len(frame)
-    parts = []
+    # Each distinct value of a column is quoted once and broadcast; then one C join per row.
+    parts = [np.full(len(frame), "{", dtype=object)]
     for n, name in enumerate(frame.columns):
         key = ("" if n == 0 else ", ") + _quote(str(name)) + ": "
-        parts.append([key + _quote(v) for v in texts(frame[name])])
-    return ["{" + "".join(row) + "}" for row in zip(*parts, strict=True)]
+        codes, distinct = pd.factorize(texts(frame[name]))
+        parts.append(np.array([key + _quote(v) for v in distinct] or [""], dtype=object)[codes])
+    parts.append(np.full(len(frame), "}", dtype=object))
+    return list(map("".join, zip(*parts, strict=True)))
+
+
+def map_distinct(series: pd.Series, func) -> pd.Series:
+    """``series.map(func)`` with ``func`` called once per distinct value (factorize, map the
+    distinct values, broadcast): IDs, amounts and dates repeat down a column."""
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    if len(distinct) == len(series):
+        return series.map(func)
+    mapped = pd.Series(distinct, dtype=series.dtype).map(func)
+    return mapped.take(codes).set_axis(series.index)
 
 
 def printable(text: str) -> str:
@@ -189,6 +210,13 @@ def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     be one thousand or one point two.
     """
     cells = texts(series)
+    codes, distinct = pd.factorize(cells)  # amounts and quantities repeat: each is read once
+    if len(distinct) < len(cells):
+        values, bad = parse_numbers(pd.Series(distinct, dtype=object))
+        return (
+            pd.Series(values.to_numpy()[codes], index=series.index),
+            pd.Series(bad.to_numpy()[codes], index=series.index),
+        )
     match = _NUMBER_RE.match
     parsed = [float(v) if match(v) else (np.nan if not v.strip() else None) for v in cells]
     bad = np.array([v is None for v in parsed], dtype=bool)
@@ -222,7 +250,9 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
             text = f"{whole}.{frac}" if frac else whole
         return text
 
-    return pd.Series([spell(v) for v in rounded.to_numpy(dtype=float)], index=values.index, dtype=object)
+    codes, distinct = pd.factorize(rounded.to_numpy(dtype=float), use_na_sentinel=False)
+    spelled = np.array([spell(v) for v in distinct] or [""], dtype=object)  # each distinct value once
+    return pd.Series(spelled[codes], index=values.index, dtype=object)
 
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:

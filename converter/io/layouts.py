@@ -19,8 +19,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ..core.errors import TemplateError
 from .template_cache import on_template_change, remember_read
 from .transforms import TRANSFORM_OPTIONS
@@ -214,7 +212,9 @@ class Violation:
 
 
 @cache
-def _validator(schema_name: str) -> jsonschema.protocols.Validator:
+def _validator(schema_name: str) -> Any:
+    import jsonschema  # only when a template is checked, not for every command's start-up
+
     schema_path = templates_root() / "schema" / f"{schema_name}.schema.json"
     remember_read(schema_path)
     schema = json.loads(schema_path.read_text(encoding="utf-8"))

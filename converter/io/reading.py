@@ -24,6 +24,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -168,6 +169,7 @@ class Chunk:
     first_row: int
     issues: list[Issue] = field(default_factory=list)
     rows: list[int] | None = None
+    bytes_read: int | None = None  # how far into the file this chunk reaches (progress)
 
     @property
     def row_numbers(self) -> range | list[int]:
@@ -185,6 +187,20 @@ class TableFile:
     encoding: str | None
     delimiter: str = ","
     limits: Limits = field(default_factory=Limits)
+    _fh: IO[str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file the rows read so far reach (for a progress bar); read-ahead makes
+        it a little early. A workbook, read by openpyxl, counts as read once its rows are."""
+        fh = self._fh
+        if fh is None or fh.closed:
+            return self.size
+        return fh.buffer.tell()
 
     def iter_rows(self) -> Iterator[list[str]]:
         """Every row as a list of cells; a row wider than ``limits.max_columns`` stops the file."""
@@ -200,6 +216,7 @@ class TableFile:
             return
         try:
             with self.path.open("r", encoding=self.encoding, newline="") as fh:
+                self._fh = fh
                 reader = csv.reader(fh, delimiter=self.delimiter)
                 try:
                     yield from reader
@@ -300,6 +317,7 @@ class TableFile:
         """A chunk that knows each row's spreadsheet number."""
         chunk = _chunk(rows, columns, numbers[0], issues)
         chunk.rows = numbers if rows else None
+        chunk.bytes_read = self.bytes_read
         return chunk
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,14 @@ def convert_file(
     full: bool = False,
     initial_load: bool = False,
     release_held: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ConversionResult:
     """Convert one file into a batch under ``outbox``; never raises for bad input.
 
     With ``write=False`` every check runs but nothing is written (``bizops-sage50 validate``).
     ``full`` sends every record even if unchanged since last sent; ``initial_load`` lets a
     non-owner's export through once; ``release_held`` sends credit-limit changes held for review.
+    ``progress`` is called after each block with (bytes read, file size), for a progress bar.
     Converters sharing a ledger claim each batch atomically (``claims``): a file or a document is
     sent by one of them only; the others report it already processed, or skip it as a duplicate.
     """
@@ -103,6 +106,7 @@ def convert_file(
         full=full,
         initial_load=initial_load,
         release_held=release_held,
+        progress=progress,
     )
     refresh_if_changed()  # a template edited on disk since the last file (a running watcher) applies now
     for _ in range(CLAIM_ATTEMPTS):
@@ -196,6 +200,7 @@ def _convert(
     full: bool,
     initial_load: bool,
     release_held: bool,
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     """Detect and read the file, then send it down the path its kind takes."""
     _check_options(to, entity)
@@ -240,7 +245,8 @@ def _convert(
         )
         return
     opts = dict(settings=settings, outbox=outbox, date_order=order, now=now, write=write, full=full)
-    o = _Options(**opts, initial_load=initial_load, release_held=release_held, ledger=ledger, mark=mark)
+    flags = dict(initial_load=initial_load, release_held=release_held, progress=progress)
+    o = _Options(**opts, **flags, ledger=ledger, mark=mark)
     _convert_records(
         path, result, table, det, template, template_key, credit_only=mode == "credit-limits", o=o
     )
@@ -260,6 +266,7 @@ class _Options:
     release_held: bool
     ledger: Ledger | None
     mark: int
+    progress: Callable[[int, int], None] | None = None  # after each block: (bytes read, file size)
 
 
 def _convert_records(
@@ -291,7 +298,7 @@ def _convert_records(
         chunk_rows = int(settings.get("reading.chunk_rows", 50_000))
         confirming = None if o.initial_load else ledger
         confirmed, drifted = read_and_map(
-            table, det, converter, run, chunk_rows=chunk_rows, confirming=confirming
+            table, det, converter, run, chunk_rows=chunk_rows, confirming=confirming, progress=o.progress
         )
         tally(result, run, converter, transaction=transaction, credit_only=credit_only, catalog=catalog)
         report_confirmations(result, confirmed, drifted, det)

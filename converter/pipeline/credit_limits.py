@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import blank, parse_numbers, texts
+from ..core.values import blank, flat_json, parse_numbers, texts
 from ..io.batches import Batch
 from ..io.layouts import load_layout
 from ..io.writing import import_writer
@@ -31,7 +32,7 @@ class CreditLimits:
     held: pd.DataFrame
     unchanged: int = 0
     issues: list[Issue] = field(default_factory=list)
-    staged: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    staged: list[tuple[str, str, str]] = field(default_factory=list)  # (ID, fingerprint, data as JSON)
     # For the review workbook, per customer: (row, ID, limit, status, limit before, status
     # before, change: new | changed | unchanged | held | released, why).
     review: list[tuple[int, str, str, str, str, str, str, str]] = field(default_factory=list)
@@ -51,31 +52,24 @@ def credit_limit_changes(
     """From valid Sage customer rows (canonical values, index = row numbers), what to send.
 
     ``review`` lists every held change, and the other customers up to ``review_rows``."""
-    frame = pd.DataFrame(
-        {
-            "CustomerID": customers["Customer ID"],
-            "CreditLimit": customers["Credit Limit"] if "Credit Limit" in customers.columns else "",
-            "CreditStatus": customers["Credit Status"] if "Credit Status" in customers.columns else "",
-        },
-        index=customers.index,
-    ).fillna("")
-    frame, unreadable = _readable_limits(frame)
+    frame, unreadable = _readable_limits(_limits_frame(customers))
     earlier = ledger.sent("credit_limits", "bizops", frame["CustomerID"]) if ledger else {}
     pct = float(settings.get("credit_limits.hold_above_percent", 50))
     amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
     result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0], issues=unreadable)
     send, held = [], []
+    codes, stamped = _stamps(frame)
     columns = zip(
+        codes,
         frame.index,
         texts(frame["CustomerID"]),
         texts(frame["CreditLimit"]),
         texts(frame["CreditStatus"]),
         strict=True,
     )
-    for row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
+    for code, row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
         rec = {"CustomerID": customer, "CreditLimit": limit}
-        data = {"CreditLimit": limit, "CreditStatus": status}
-        fp = fingerprint(data)
+        fp, data = stamped[code]
         prev = earlier.get(customer.casefold())
         before = (
             (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", "")))
@@ -113,6 +107,29 @@ def credit_limit_changes(
     result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
     result.held = frame.loc[held].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
     return result
+
+
+def _limits_frame(customers: pd.DataFrame) -> pd.DataFrame:
+    """Customer ID, Credit Limit and Credit Status of a Sage customer list, in BizOps' names."""
+    return pd.DataFrame(
+        {
+            "CustomerID": customers["Customer ID"],
+            "CreditLimit": customers["Credit Limit"] if "Credit Limit" in customers.columns else "",
+            "CreditStatus": customers["Credit Status"] if "Credit Status" in customers.columns else "",
+        },
+        index=customers.index,
+    ).fillna("")
+
+
+def _stamps(frame: pd.DataFrame) -> tuple[list[int], list[tuple[str, str]]]:
+    """Each row's code into the (fingerprint, JSON) of its distinct limit and status: a limit and
+    status repeat across customers, so each distinct pair is fingerprinted once."""
+    limit_codes, limits = pd.factorize(texts(frame["CreditLimit"]))
+    status_codes, statuses = pd.factorize(texts(frame["CreditStatus"]))
+    width = max(len(statuses), 1)
+    codes, pairs = pd.factorize(limit_codes.astype(np.int64) * width + status_codes)
+    datas = [{"CreditLimit": limits[p // width], "CreditStatus": statuses[p % width]} for p in pairs.tolist()]
+    return codes.tolist(), [(fingerprint(d), flat_json(d)) for d in datas]
 
 
 def _readable_limits(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[Issue]]:

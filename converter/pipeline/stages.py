@@ -6,6 +6,7 @@ The batch is written by ``converter.pipeline.write``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ def read_and_map(
     *,
     chunk_rows: int,
     confirming: Ledger | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[int, list]:
     """Every chunk read, mapped and checked, and emitted to the run's writers. Returns what the
     export confirms of records sent earlier (``confirming`` is None for an initial load)."""
@@ -177,6 +179,8 @@ def read_and_map(
             run.emit(frame, converter.convert(frame, issues))
             if not transaction:
                 confirm_block(converter.last_valid)
+            if progress is not None:  # the caller draws it (the CLI's bar); the core never prints
+                progress(chunk.bytes_read or 0, table.size)
         if carry is not None and not carry.empty:
             confirm_block(carry)
             run.emit(carry, converter.convert(carry, carry_issues))

@@ -177,12 +177,9 @@ class TransactionConverter:
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
         ends = np.r_[starts[1:], len(order)]
         rows = output.index.to_numpy()[order]
+        bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
         docs = pd.DataFrame(
-            {
-                f: [" | ".join(values[s:e]) for s, e in zip(starts, ends, strict=True)]
-                for f, values in ((f, texts(output[f])[order]) for f in fields)
-            },
-            columns=fields,
+            {f: _joined_runs(texts(output[f])[order], bounds) for f in fields}, columns=fields
         )
         fingerprints_of, jsons = fingerprints(docs), row_jsons(docs)
         for i, (label, start) in enumerate(zip(labels, starts, strict=True)):
@@ -455,3 +452,9 @@ def computed_fields(target: Layout) -> list[str]:
     return [
         n for n in names if n and target.has_field(n) and (target.entity == "invoices" or n != "DocumentType")
     ]
+
+
+def _joined_runs(values: np.ndarray, bounds: list[tuple[int, int]]) -> list[str]:
+    """Each run ``values[start:end]`` joined with " | " (slices of a list: no array per run)."""
+    cells = values.tolist()
+    return [" | ".join(cells[s:e]) for s, e in bounds]

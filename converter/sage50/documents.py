@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import parse_numbers
+from ..core.values import parse_numbers, texts
 from ..io.layouts import Layout
 
 DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
@@ -218,24 +218,35 @@ def split_tail(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd
 
 def header_conflicts(frame: pd.DataFrame, labels: pd.Series, layout: Layout) -> list[Issue]:
     """A header field that differs between rows of one document is an error for that document."""
+    # Each row's document's first row, found once for every header column (not a groupby each).
+    codes, _ = pd.factorize(labels.to_numpy(dtype=object))
+    first_of_code = np.unique(codes, return_index=True)[1]
+    aligned = len(codes) and codes.min() >= 0 and labels.index.equals(frame.index)
+    first_pos = first_of_code[codes] if aligned else None
     issues: list[Issue] = []
     for f in layout.fields:
         if f.part != "header" or f.name not in frame.columns:
             continue
-        col = frame[f.name].fillna("").astype(str)
-        first = col.groupby(labels).transform("first")
-        differs = col.ne(first)
-        for p in np.flatnonzero(differs.to_numpy()):
-            issues.append(
-                Issue(
-                    int(frame.index[p]),
-                    f.name,
-                    "inconsistent-header",
-                    f"{col.iloc[p]!r} differs from {first.iloc[p]!r} on the document's first row; header "
-                    "columns must be the same on every row of a document.",
-                    "error",
-                )
+        if first_pos is None:  # a row without a document label: pandas' groupby decides
+            col = frame[f.name].fillna("").astype(str)
+            first = col.groupby(labels).transform("first")
+            cells, firsts = col.to_numpy(dtype=object), first.to_numpy(dtype=object)
+            differs = col.ne(first).to_numpy()
+        else:  # the column's text compared with its document's first row, in one numpy pass
+            cells = texts(frame[f.name])
+            firsts = cells[first_pos]
+            differs = cells != firsts
+        issues += [
+            Issue(
+                int(frame.index[p]),
+                f.name,
+                "inconsistent-header",
+                f"{cells[p]!r} differs from {firsts[p]!r} on the document's first row; header "
+                "columns must be the same on every row of a document.",
+                "error",
             )
+            for p in np.flatnonzero(differs)
+        ]
     return issues
 
 
@@ -345,13 +356,20 @@ def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
     """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
     such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
     cent = Decimal("0.01")
+    q_codes, q_distinct = pd.factorize(quantity.fillna("").astype(str).to_numpy(dtype=object))
+    p_codes, p_distinct = pd.factorize(price.fillna("").astype(str).to_numpy(dtype=object))
+    # Each distinct (quantity, price) pair is multiplied once: products and quantities repeat.
+    width = max(len(p_distinct), 1)
+    pairs, pair_of = np.unique(q_codes.astype(np.int64) * width + p_codes, return_inverse=True)
     values = [
         str((Decimal(q or "0") * Decimal(p or "0")).quantize(cent, rounding=ROUND_HALF_UP))
         if _is_number(q, p)
         else ""
-        for q, p in zip(quantity.fillna("").astype(str), price.fillna("").astype(str), strict=True)
+        for q, p in ((q_distinct[k // width], p_distinct[k % width]) for k in pairs.tolist())
     ]
-    out = pd.Series(values, index=quantity.index, dtype=object)
+    out = pd.Series(
+        np.array(values or [""], dtype=object)[pair_of.reshape(-1)], index=quantity.index, dtype=object
+    )
     return out.where(out != "-0.00", "0.00")
 
 

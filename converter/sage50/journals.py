@@ -21,10 +21,11 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import format_numbers
+from ..core.values import format_numbers, map_distinct
 from ..io.layouts import Layout
 from ..sync.catalog import Catalog
 from .documents import DOC, BizOpsDoc, amounts, cents
+from .due_dates import due_dates
 from .prepayments import prepaid, sage_accounts
 
 KIND = "__kind__"  # item | tax | freight
@@ -122,7 +123,6 @@ JOURNALS = {
     ),
 }
 TOTAL_PAID = "Total Paid on Invoice(s)"
-_NET_DAYS = r"(?i)\bnet\s*(\d{1,3})\b"
 
 
 def money(values: pd.Series) -> pd.Series:
@@ -196,7 +196,7 @@ def build_sage(
     _numbering(out, journal, ctx)
     _header_amounts(out, journal, ctx)
     if journal.due and journal.due in ctx.target.field_names:
-        _due_dates(out, source, spec, journal, ctx)
+        due_dates(out, source, spec, journal, ctx)
     return out
 
 
@@ -210,8 +210,8 @@ def _resolve_accounts(out, source, spec: BizOpsDoc, journal: Journal, ctx: Build
     blank = gl.str.strip() == ""
     if blank.any() and spec.sku:
         sku = source[spec.sku].fillna("").astype(str)
-        known = sku[blank].map(
-            lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
+        known = map_distinct(
+            sku[blank], lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
         )
         gl = gl.where(~blank, known.reindex(gl.index).fillna(gl))
         blank = gl.str.strip() == ""
@@ -244,7 +244,7 @@ def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
         return
     item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
     sku = source["SKU"].fillna("").astype(str)
-    titles = sku.map(lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
+    titles = map_distinct(sku, lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
     if "Description" in source.columns:
         titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
     out.loc[damaged, "Item ID"] = item
@@ -355,7 +355,7 @@ def _numbering(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
 
 
 def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
-    line_cents = out["Amount"].map(lambda v: cents(float(v)) if v else 0)
+    line_cents = map_distinct(out["Amount"], lambda v: cents(float(v)) if v else 0)
     doc_cents = line_cents.groupby(out[DOC], sort=False).transform("sum")
     header = -doc_cents / 100
     out[journal.amount] = money(header.astype(float))
@@ -378,37 +378,6 @@ def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> N
         ctx.issues.append(
             Issue(int(out.index[pos]), "Amount", "unbalanced", "The document does not balance.", "error")
         )
-
-
-def _due_dates(
-    out: pd.DataFrame, source: pd.DataFrame, spec: BizOpsDoc, journal: Journal, ctx: BuildContext
-) -> None:
-    """Date Due always: the document's, else the terms' (Net N, or the partner's), else the config default."""
-    due = (
-        out[journal.due].fillna("").astype(str)
-        if journal.due in out.columns
-        else pd.Series("", index=out.index)
-    )
-    blank = due.str.strip() == ""
-    if not blank.any():
-        out[journal.due] = due
-        return
-    days = pd.Series(np.nan, index=out.index)
-    if spec.terms and spec.terms in source.columns:
-        terms = source[spec.terms].reindex(out.index).fillna("").astype(str)
-        days = terms.str.extract(_NET_DAYS)[0].astype(float)
-    partner = out[journal.partner].fillna("").astype(str)
-    known = partner.map(
-        lambda p: (
-            (ctx.catalog.partner(journal.partner_entity, p) or {}).get("terms_due_days", "") if p else ""
-        )
-    )
-    days = days.fillna(pd.to_numeric(known, errors="coerce"))
-    default = ctx.settings.get("sage50.default_due_days", 30)
-    days = days.fillna(float(default))
-    base = pd.to_datetime(out["Date"].where(out["Date"] != "", None), format="%Y-%m-%d", errors="coerce")
-    computed = (base + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d").fillna("")
-    out[journal.due] = due.where(~blank, computed)
 
 
 # ----------------------------------------------------------------- Sage -> BizOps
@@ -447,7 +416,9 @@ def check_balance(frame: pd.DataFrame, labels: pd.Series, journal: Journal) -> l
     )
     if field is None or "Amount" not in frame.columns:
         return []
-    rows = frame["Amount"].map(lambda v: cents(float(v)) if v else 0).groupby(labels, sort=False).sum()
+    rows = (
+        map_distinct(frame["Amount"], lambda v: cents(float(v)) if v else 0).groupby(labels, sort=False).sum()
+    )
     header_text = frame[field].groupby(labels, sort=False).first()
     header = header_text.map(lambda v: cents(float(v)) if v else None)
     # Total Paid on Invoice(s) equals the (negative) invoice rows; the other header amounts offset them.

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
-from ..core.values import flat_json, printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS masters (
@@ -79,6 +78,11 @@ class Catalog:
         self, system: str, entity: str, records: Iterable[tuple[str, dict[str, Any]]], *, source: str
     ) -> int:
         """Remember ``(id, data)`` pairs as the latest known state; one transaction."""
+        from ..core.values import (  # values imports pandas: only when something is recorded
+            flat_json,
+            printable,
+        )
+
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         rows = [
             (

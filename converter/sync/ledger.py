@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
-from ..core.values import flat_json, printable, texts
 from . import runs
 from .catalog import connect, ledger_path
+from .processes import pid_alive
 from .spool import Spool
 
 SCHEMA = """
@@ -89,11 +89,14 @@ def fingerprint(data: dict[str, Any]) -> str:
 
 def fingerprints(frame: Any) -> list[str]:
     """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
+    from ..core.values import texts  # pandas, imported only where frames are hashed
+
     parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
     if not parts:
         return [fingerprint({})] * len(frame)
+    sha256 = hashlib.sha256
     return [
-        hashlib.sha256("\x1f".join(row).encode("utf-8")).hexdigest()[:16] for row in zip(*parts, strict=True)
+        sha256(text.encode("utf-8")).hexdigest()[:16] for text in map("\x1f".join, zip(*parts, strict=True))
     ]
 
 
@@ -184,6 +187,8 @@ class Ledger:
 
     def upsert_file(self, *values: Any) -> None:
         """``record_file``'s write, inside a transaction the caller holds (see ``claims``)."""
+        from ..core.values import printable  # values imports pandas: only when something is recorded
+
         sha256, template, name, size, entity, direction, outcome, batch = values
         self.conn.execute(
             "INSERT INTO files VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(sha256, template) DO UPDATE SET "
@@ -275,6 +280,8 @@ class Ledger:
         awaiting_review: bool = False,
     ) -> None:
         """``stage_batch``'s writes, inside a transaction the caller holds (see ``claims``)."""
+        from ..core.values import flat_json, printable  # values imports pandas: only when a batch is staged
+
         ts = now_iso()
         row = self.conn.execute("SELECT state, pid FROM batches WHERE batch=?", (batch,)).fetchone()
         if row is not None and not (row[0] == "pending" and row[1] == os.getpid()):
@@ -476,22 +483,6 @@ class Ledger:
         ).fetchall()
         keys = ("entity", "target", "id", "batch", "sent_at")
         return [dict(zip(keys, r, strict=True)) for r in rows]
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this ID runs on this machine (on Windows as on Linux and macOS:
-    ``os.kill(pid, 0)`` is no liveness check on Windows, so psutil asks the system). A zombie, a
-    process that exited and was not yet reaped, is not alive."""
-    import psutil  # only the watcher lock and in-flight batches need it
-
-    if pid <= 0:
-        return False
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.AccessDenied:
-        return True  # it exists; it is another user's
 
 
 def _cutoff(days: int) -> str:

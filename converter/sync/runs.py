@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.results import ConversionResult
-from ..core.values import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -105,6 +104,8 @@ def record(
     initial_load: bool = False,
     reason: str | None = None,
 ) -> None:
+    from ..core.values import printable  # values imports pandas: only when a run is recorded
+
     with conn:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(

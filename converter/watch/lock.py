@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from ..core.errors import ConverterError
-from ..sync.ledger import pid_alive
+from ..sync.processes import pid_alive
 
 LOCK_NAME = ".bizops-sage50-watch.lock"
 _HELD: set[Path] = set()  # locks held by watchers of this process (their PID is ours, yet they are not stale)

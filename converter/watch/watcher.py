@@ -40,7 +40,8 @@ from ..core.issues import Issue
 from ..core.settings import Settings
 from ..io.batches import TMP_PREFIX
 from ..pipeline.convert import ConversionResult, convert_file
-from ..sync.ledger import Ledger, pid_alive
+from ..sync.ledger import Ledger
+from ..sync.processes import pid_alive
 from ..sync.runs import record_result
 from .files import (
     SUBFOLDERS,
