@@ -231,39 +231,16 @@ class Ledger:
         row = self.conn.execute("SELECT 1 FROM sent WHERE entity=? AND target=? LIMIT 1", (entity, target))
         return row.fetchone() is not None
 
-    def stage_batch(
-        self,
-        *,
-        batch: str,
-        path: Path,
-        direction: str,
-        entity: str,
-        source: str,
-        sha256: str | None,
-        records: list[tuple[str, str, dict[str, Any]]] | Spool,
-        target: str,
-        batch_hash: str | None = None,
-        awaiting_review: bool = False,
-    ) -> None:
-        """Step 1 of 2, before the batch folder appears: the batch and its records, pending.
+    def stage_batch(self, **batch: Any) -> None:
+        """Step 1 of 2, before the batch folder appears: the batch and its records, pending, in a
+        transaction of its own (``stage_rows``'s arguments).
 
         The batch name is reserved here, atomically: a name another converter staged first raises
         ``FileExistsError`` and the caller picks the next one.
         """
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.stage_rows(
-                batch=batch,
-                path=path,
-                direction=direction,
-                entity=entity,
-                source=source,
-                sha256=sha256,
-                records=records,
-                target=target,
-                batch_hash=batch_hash,
-                awaiting_review=awaiting_review,
-            )
+            self.stage_rows(**batch)
 
     def stage_rows(
         self,

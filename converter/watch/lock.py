@@ -126,8 +126,8 @@ class InboxLock:
             st = os.stat(where[0], dir_fd=where[1], follow_symlinks=False)
             if (st.st_dev, st.st_ino) == self.file and self._holder(*where) == os.getpid():
                 os.unlink(where[0], dir_fd=where[1])
-        except OSError:
-            pass  # gone already: nothing of ours to remove
+        except OSError:  # gone already: nothing of ours to remove
+            return
         finally:
             self.file = None
             if self._dir_fd is not None:
