@@ -23,7 +23,7 @@ def _boom(*_a, **_k):
 
 @pytest.fixture
 def broken(monkeypatch, tmp_path):
-    monkeypatch.setattr(pipeline, "_convert", _boom)
+    monkeypatch.setattr(pipeline, "_route", _boom)  # a bug after the file was recognised
     path = tmp_path / "customers.csv"
     path.write_text(customers_csv(["C1"]), encoding="utf-8", newline="")
     return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,24 @@ class ConversionResult:
     @property
     def ok(self) -> bool:
         return self.status in OK_STATUSES
+
+    def copy(self) -> ConversionResult:
+        """A copy whose lists and dicts are its own: a stage fills in the copy it returns and never
+        changes the result it was handed."""
+        own = {
+            name: (dict(value) if isinstance(value, dict) else list(value))
+            for name in (
+                "outputs",
+                "issues",
+                "skipped_kinds",
+                "template",
+                "controls",
+                "counts",
+                "credit_limits",
+            )
+            if isinstance(value := getattr(self, name), dict | list)
+        }
+        return replace(self, **own)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -129,42 +129,53 @@ def convert_file(
     )
     result.status, result.outputs, result.batch = "failed", [], None
     if write:
-        record_run(settings, result)
+        result = record_run(settings, result)
     return result
 
 
 def _attempt(path: Path, result: ConversionResult, **options: Any) -> ConversionResult:
-    """One conversion of ``path``; raises ``ClaimConflict`` when another converter won its claim."""
+    """One conversion of ``path``; raises ``ClaimConflict`` when another converter won its claim.
+    Returns a copy of ``result`` with what happened."""
+    result = result.copy()
     try:
         result.sha256 = file_sha256(path) if path.is_file() else None
-        _convert(path, result, **options)
-    except ClaimConflict:
-        raise
-    except (ConverterError, OSError) as exc:
+    except OSError as exc:
+        result = _failed(path, result, exc)
+    else:
+        result = _convert(path, result, **options)
+    if options["write"]:
+        result = record_run(options["settings"], result)
+    return result
+
+
+def _failed(path: Path, result: ConversionResult, exc: Exception) -> ConversionResult:
+    """A copy of ``result`` (as far as the conversion got) failed by ``exc``: nothing was written."""
+    result = result.copy()
+    if isinstance(exc, ConverterError | OSError):
         code = next((c for cls, c in _ERROR_CODES.items() if isinstance(exc, cls)), "io-error")
         text = str(exc) if path.name in str(exc) else f"{path.name}: {exc}"
         if isinstance(exc, OSError) and not isinstance(exc, ConverterError):
             text += " Check the file and folder permissions."
-        result.issues.append(Issue(None, None, code, text, "error"))
-        result.status, result.outputs, result.batch = "failed", [], None
-    except Exception as exc:
+    else:
+        code = "internal-error"
         text = (
             f"{path.name}: the converter failed unexpectedly ({type(exc).__name__}: {exc}). Nothing was written; "
             "keep the file and report this."
         )
-        result.issues.append(Issue(None, None, "internal-error", text, "error"))
-        result.status, result.outputs, result.batch = "failed", [], None
-        result.traceback = traceback.format_exc()
-    if options["write"]:
-        record_run(options["settings"], result)
+        result.traceback = "".join(traceback.format_exception(exc))
+    result.issues.append(Issue(None, None, code, text, "error"))
+    result.status, result.outputs, result.batch = "failed", [], None
     return result
 
 
-def record_run(settings: Settings, result: ConversionResult) -> None:
-    """Every run goes into the history (``bizops-sage50 history``), failed ones included."""
+def record_run(settings: Settings, result: ConversionResult) -> ConversionResult:
+    """Every run goes into the history (``bizops-sage50 history``), failed ones included. Returns
+    the result, with a warning in a copy if the history could not be written."""
     try:
         record_result(Ledger.for_settings(settings), result)
+        return result
     except (sqlite3.Error, OSError, ValueError) as exc:
+        result = result.copy()
         result.issues.append(
             Issue(
                 None,
@@ -174,6 +185,7 @@ def record_run(settings: Settings, result: ConversionResult) -> None:
                 "warning",
             )
         )
+        return result
 
 
 def _check_options(to: str | None, entity: str | None) -> None:
@@ -201,53 +213,67 @@ def _convert(
     initial_load: bool,
     release_held: bool,
     progress: Callable[[int, int], None] | None,
-) -> None:
-    """Detect and read the file, then send it down the path its kind takes."""
-    _check_options(to, entity)
-    order = date_order or settings.date_order
-    ledger = Ledger.for_settings(settings) if write else None
-    mark = 0
-    if ledger is not None:
-        ledger.reconcile()  # settle what a crash left half-recorded
-        mark = ledger.mark()  # what this run reads of the ledger; its claim checks what came after
-    table = open_table(path, encoding=encoding or settings.get("reading.encoding"), limits=settings.limits)
-    det = detect_for_target(table, to=to, entity=entity, site_columns=site_columns(settings))
-    result.source_system, result.entity = det.system, det.entity
-    if det.entity == "chart":
-        record_chart(path, table, det, result, settings=settings, date_order=order, write=write)
-        return
-    if not det.layout.exchanged:
-        report_not_exchanged(path, table, det, result, ledger=ledger)
-        return
-    target_system = OTHER[det.system]
-    result.target_system = target_system
-    template = resolve_map(settings, det.system, target_system, det.entity)
-    result.template = {"id": template.id, "version": template.version, "path": str(template.path)}
+) -> ConversionResult:
+    """Detect and read the file, then send it down the path its kind takes; returns a copy of
+    ``result`` with what happened (failed, as far as it got, when a problem stops the file)."""
+    result = result.copy()
+    try:
+        _check_options(to, entity)
+        ledger = Ledger.for_settings(settings) if write else None
+        mark = 0
+        if ledger is not None:
+            ledger.reconcile()  # settle what a crash left half-recorded
+            mark = ledger.mark()  # what this run reads of the ledger; its claim checks what came after
+        opts = dict(settings=settings, outbox=outbox, date_order=date_order or settings.date_order, now=now)
+        flags = dict(write=write, full=full, initial_load=initial_load, release_held=release_held)
+        o = _Options(**opts, **flags, progress=progress, ledger=ledger, mark=mark)
+        table = open_table(
+            path, encoding=encoding or settings.get("reading.encoding"), limits=settings.limits
+        )
+        det = detect_for_target(table, to=to, entity=entity, site_columns=site_columns(settings))
+        result.source_system, result.entity = det.system, det.entity
+        if det.entity == "chart":
+            return record_chart(
+                path, table, det, result, settings=settings, date_order=o.date_order, write=write
+            )
+        if not det.layout.exchanged:
+            return report_not_exchanged(path, table, det, result, ledger=ledger)
+        result.target_system = OTHER[det.system]
+        template = resolve_map(settings, det.system, result.target_system, det.entity)
+        result.template = {"id": template.id, "version": template.version, "path": str(template.path)}
+        return _route(path, result, table, det, template, o)
+    except ClaimConflict:
+        raise
+    except Exception as exc:
+        return _failed(path, result, exc)
+
+
+def _route(
+    path: Path, result: ConversionResult, table: TableFile, det: Detection, template: MapTemplate, o: _Options
+) -> ConversionResult:
+    """A file already processed, the non-owner's export (read for reference) or records to convert."""
     template_key = f"{template.id}@{template.version}"
-    if ledger is not None and not (full or release_held) and result.sha256:
-        seen = already_processed(ledger, path, result.sha256, template_key)
+    if o.ledger is not None and not (o.full or o.release_held) and result.sha256:
+        seen = already_processed(o.ledger, path, result.sha256, template_key)
         if seen is not None:
+            result = result.copy()
             result.status = "already-processed"
             result.issues.append(seen)
-            return
-    mode = ownership_mode(det, settings, initial_load=initial_load)
+            return result
+    mode = ownership_mode(det, o.settings, initial_load=o.initial_load)
     if mode == "refuse":  # the non-owner's export: read for reference, not converted
-        read_for_reference(
+        return read_for_reference(
             path,
             table,
             det,
             result,
-            ledger=ledger,
-            settings=settings,
-            date_order=order,
+            ledger=o.ledger,
+            settings=o.settings,
+            date_order=o.date_order,
             template_key=template_key,
-            write=write,
+            write=o.write,
         )
-        return
-    opts = dict(settings=settings, outbox=outbox, date_order=order, now=now, write=write, full=full)
-    flags = dict(initial_load=initial_load, release_held=release_held, progress=progress)
-    o = _Options(**opts, **flags, ledger=ledger, mark=mark)
-    _convert_records(
+    return _convert_records(
         path, result, table, det, template, template_key, credit_only=mode == "credit-limits", o=o
     )
 
@@ -279,8 +305,9 @@ def _convert_records(
     *,
     credit_only: bool,
     o: _Options,
-) -> None:
-    """Map and check every record, tally the result, write the batch and remember what was sent."""
+) -> ConversionResult:
+    """Map and check every record, tally the result, write the batch and remember what was sent;
+    returns the result of those stages."""
     settings, ledger = o.settings, o.ledger
     target_system = OTHER[det.system]
     target = load_layout(target_system, template.target_entity)
@@ -300,30 +327,35 @@ def _convert_records(
         confirmed, drifted = read_and_map(
             table, det, converter, run, chunk_rows=chunk_rows, confirming=confirming, progress=o.progress
         )
-        tally(result, run, converter, transaction=transaction, credit_only=credit_only, catalog=catalog)
-        report_confirmations(result, confirmed, drifted, det)
+        result = tally(
+            result, run, converter, transaction=transaction, credit_only=credit_only, catalog=catalog
+        )
+        result = report_confirmations(result, confirmed, drifted, det)
         staged = [] if credit_only else [(target.entity, target.system, converter.staged)]
         outputs = [] if credit_only else [str(run.writer.path)]
         if det.system == "sage50" and det.entity == "customers":
             limits = _credit_limits(path, batch, converter.source_frames, run, o)
-            _add_credit_limits(result, run, limits)
+            result = _add_credit_limits(result, run, limits)
             outputs, staged = outputs + limits.outputs, staged + limits.staged
-        if settle(result, run, path, credit_only=credit_only):
+        result, done = settle(result, run, path, credit_only=credit_only)
+        if done:
             if result.status == "not-exchanged" and o.write:
                 remember(ledger, path, result, template_key, batch=None)
-            return
+            return result
         if not o.write:
-            return
+            return result
         flags = dict(template_key=template_key, gate=gate, credit_only=credit_only, once=once)
-        if not _write(
+        result, written = _write(
             path, result, run, table, outputs, staged, batch=batch, ledger=ledger, mark=o.mark, **flags
-        ):
-            return
+        )
+        if not written:
+            return result
     remember(ledger, path, result, template_key, batch=result.batch)
     if transaction and converter.tax_agencies:  # Sage's sales tax agencies, for `doctor`
         catalog.record("sage50", TAX_AGENCIES, agency_entries(converter.tax_agencies), source=path.name)
     if not transaction:
         _record_masters(catalog, det, target, converter, result, path=path, credit_only=credit_only)
+    return result
 
 
 def _credit_limits(path: Path, batch: Batch, customers: list, run: Run, o: _Options) -> CreditLimitFiles:
@@ -340,13 +372,15 @@ def _credit_limits(path: Path, batch: Batch, customers: list, run: Run, o: _Opti
     )
 
 
-def _add_credit_limits(result: ConversionResult, run: Run, limits: CreditLimitFiles) -> None:
-    """What the credit limits stage found, into this conversion's result and review workbook."""
+def _add_credit_limits(result: ConversionResult, run: Run, limits: CreditLimitFiles) -> ConversionResult:
+    """A copy of ``result`` with what the credit limits stage found (and the review workbook's sheet)."""
+    result = result.copy()
     result.issues += limits.issues
     if run.review is not None:
         run.review.add_credit_limits(limits.review)
     if limits.counts is not None:
         result.credit_limits = limits.counts
+    return result
 
 
 def _write(
@@ -364,17 +398,19 @@ def _write(
     gate: bool,
     credit_only: bool,
     once: bool,
-) -> bool:
-    """The write stage: the batch folder, or nothing when nothing is new (then False)."""
+) -> tuple[ConversionResult, bool]:
+    """The write stage: the batch folder, or nothing when nothing is new (then False); returns
+    the result with what was written."""
     if run.rejects:
         outputs = [*outputs, str(run.rejects.path)]
     outputs = [*outputs, str(batch.path(WORKBOOK))]
-    if nothing_new(path, result, run, staged, ledger=ledger, template_key=template_key, once=once):
-        return False
+    unsent = nothing_new(path, result, run, staged, ledger=ledger, template_key=template_key, once=once)
+    if unsent is not None:
+        return unsent, False
     manifest = batch_manifest(
         path, result, run, table, outputs, batch=batch, credit_only=credit_only, gate=gate
     )
-    write_batch(
+    written = write_batch(
         path,
         result,
         run,
@@ -389,7 +425,7 @@ def _write(
         credit_only=credit_only,
         once=once,
     )
-    return True
+    return written, True
 
 
 def _open_run(

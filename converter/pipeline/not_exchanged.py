@@ -18,8 +18,10 @@ from ..sync.ledger import Ledger
 
 def report_not_exchanged(
     path: Path, table: TableFile, det: Detection, result: ConversionResult, *, ledger: Ledger | None
-) -> None:
-    """Count the rows of a recognised, not exchanged file; say what it is; record it in the history."""
+) -> ConversionResult:
+    """Count the rows of a recognised, not exchanged file; say what it is; record it in the history.
+    Returns a copy of ``result`` saying so."""
+    result = result.copy()
     result.rows_in = sum(len(c.frame) for c in table.iter_chunks(det.columns, has_header=det.has_header))
     result.records_out = 0
     result.status = "not-exchanged"
@@ -47,3 +49,4 @@ def report_not_exchanged(
             outcome=result.status,
             batch=None,
         )
+    return result

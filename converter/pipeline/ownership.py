@@ -99,7 +99,9 @@ def remember(
 
 def report_confirmations(
     result: ConversionResult, confirmed: int, drifted: list[tuple[str, list[str]]], det: Detection
-) -> None:
+) -> ConversionResult:
+    """A copy of ``result`` noting what this export confirms of the records sent, and the drift."""
+    result = result.copy()
     name = "Sage 50" if det.system == "sage50" else "BizOps"
     if confirmed:
         result.issues.append(
@@ -121,3 +123,4 @@ def report_confirmations(
                 "warning",
             )
         )
+    return result

@@ -45,11 +45,13 @@ def read_for_reference(
     date_order: str,
     template_key: str,
     write: bool,
-) -> None:
+) -> ConversionResult:
     """Check every row, learn the list's IDs (catalog) and confirm what was sent; convert nothing.
+    Returns a copy of ``result`` saying so.
 
     With ``write=False`` (``validate``) the checks run and nothing is recorded.
     """
+    result = result.copy()
     frames, issues = [], list(det.issues)
     for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
         frame = chunk.frame.set_axis(list(chunk.row_numbers))
@@ -64,13 +66,14 @@ def read_for_reference(
     result.rejected = len(unusable)
     result.issues = sorted(issues, key=lambda i: (i.row or 0, i.column or ""))
     confirmed, drifted = confirm(ledger, det, valid)
-    report_confirmations(result, confirmed, drifted, det)
+    result = report_confirmations(result, confirmed, drifted, det)
     known = _learn(det, valid, settings=settings, source=path.name, write=write)
     result.counts = {"known": known, "confirmed": confirmed}
     result.status = STATUS
     result.issues.append(Issue(None, None, STATUS, message(det, settings, known, write=write), "info"))
     if write:
         remember(ledger, path, result, template_key, batch=None)
+    return result
 
 
 def _learn(

@@ -197,25 +197,29 @@ def tally(
     transaction: bool,
     credit_only: bool,
     catalog: Catalog,
-) -> None:
-    """The run's counts and issues into the result (the result this conversion is building)."""
-    run.issues += converter.odd.issues()
+) -> ConversionResult:
+    """A copy of ``result`` with the run's counts and issues."""
+    result = result.copy()
+    issues = [*run.issues, *converter.odd.issues()]
     result.rows_in, result.records_out, result.rejected, result.skipped = (
         run.rows_in,
         run.records_out,
         run.rejected,
         run.skipped,
     )
-    result.issues = sorted(run.issues, key=lambda i: (i.row or 0, i.column or ""))
+    result.issues = sorted(issues, key=lambda i: (i.row or 0, i.column or ""))
     if transaction:
-        finish_transactions(converter, result, catalog)
-    else:
-        result.counts = None if credit_only else dict(converter.counts)
+        return finish_transactions(converter, result, catalog)
+    result.counts = None if credit_only else dict(converter.counts)
+    return result
 
 
-def settle(result: ConversionResult, run: Run, path: Path, *, credit_only: bool) -> bool:
-    """The result's status once every record is through; True when there is no batch to write
-    (an empty file, or only documents of another kind)."""
+def settle(
+    result: ConversionResult, run: Run, path: Path, *, credit_only: bool
+) -> tuple[ConversionResult, bool]:
+    """A copy of ``result`` with its status once every record is through, and True when there is
+    no batch to write (an empty file, or only documents of another kind)."""
+    result = result.copy()
     if credit_only:
         result.records_out = (result.credit_limits or {}).get("sent", 0)
         result.issues.append(
@@ -239,17 +243,22 @@ def settle(result: ConversionResult, run: Run, path: Path, *, credit_only: bool)
                 "info",
             )
         )
-        return True
+        return result, True
     result.status = "rejected-rows" if run.rejected else "converted"
     if result.skipped_kinds and sum(result.skipped_kinds.values()) == run.rows_in:
         # Only documents of another kind (vendor bills, quotes): nothing to exchange, no batch.
         result.status = "not-exchanged"
         result.issues = [i for i in result.issues if i.code != "references-unchecked"]
-        return True
-    return False
+        return result, True
+    return result, False
 
 
-def finish_transactions(converter: TransactionConverter, result: ConversionResult, catalog: Catalog) -> None:
+def finish_transactions(
+    converter: TransactionConverter, result: ConversionResult, catalog: Catalog
+) -> ConversionResult:
+    """A copy of ``result`` with the control totals, the documents of another kind skipped and
+    the references left unchecked; control totals that disagree stop the file."""
+    result = result.copy()
     controls = converter.controls
     result.controls = {"in": controls.inbound.as_dict(), "out": controls.outbound.as_dict()}
     result.skipped_kinds = converter.other_kinds.counts() or None
@@ -275,6 +284,7 @@ def finish_transactions(converter: TransactionConverter, result: ConversionResul
             "control totals in and out disagree (" + "; ".join(differences) + "). Nothing was written; "
             "this is a converter fault: keep the input file and report it."
         )
+    return result
 
 
 def record_chart(
@@ -286,8 +296,10 @@ def record_chart(
     settings: Settings,
     date_order: str,
     write: bool,
-) -> None:
-    """A Sage chart of accounts is read, not converted: it tells which G/L accounts exist."""
+) -> ConversionResult:
+    """A Sage chart of accounts is read, not converted: it tells which G/L accounts exist.
+    Returns a copy of ``result`` saying so."""
+    result = result.copy()
     entries: list[tuple[str, dict[str, Any]]] = []
     for chunk in table.iter_chunks(det.columns, has_header=det.has_header):
         frame = chunk.frame.set_axis(list(chunk.row_numbers))
@@ -308,3 +320,4 @@ def record_chart(
             "info",
         )
     )
+    return result

@@ -4,6 +4,7 @@ ledger before it appears in the outbox, or nothing at all when nothing is new.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,13 @@ def nothing_new(
     ledger: Ledger | None,
     template_key: str,
     once: bool,
-) -> bool:
-    """True (and a note in the result, the file remembered as unsent) when there is nothing to send."""
+) -> ConversionResult | None:
+    """When there is nothing to send: a copy of ``result`` saying so (the file is remembered as
+    unsent). None when there is a batch to write."""
     held = (result.credit_limits or {}).get("held", 0)
     if any(records for _, _, records in staged) or run.rejects or held:
-        return False
+        return None
+    result = result.copy()
     result.issues.append(
         Issue(
             None,
@@ -47,7 +50,7 @@ def nothing_new(
     claim = file_claim(path, result, template_key, once=once)
     if claim is not None:
         record_unsent(ledger, claim)
-    return True
+    return result
 
 
 def batch_manifest(
@@ -105,8 +108,9 @@ def write_batch(
     gate: bool,
     credit_only: bool,
     once: bool,
-) -> None:
-    """Claims the batch in the ledger, renames it into the outbox and notes its name and files."""
+) -> ConversionResult:
+    """Claims the batch in the ledger and renames it into the outbox; returns a copy of ``result``
+    with its name and files."""
     det: Detection = run.detection
     target: Layout = run.target
     review = run.review
@@ -142,8 +146,11 @@ def write_batch(
     final = _publish(batch, manifest, finish=finish, stage=stage if ledger else None, ledger=ledger)
     if ledger is not None:
         ledger.finish_batch(final.name)
-    result.batch = final.name
-    result.outputs = [str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")]
+    return replace(
+        result,
+        batch=final.name,
+        outputs=[str(final / Path(p).name) for p in outputs] + [str(final / "manifest.json")],
+    )
 
 
 def _publish(
