@@ -6,6 +6,13 @@ import json
 import pytest
 
 from converter.io.batches import TMP_PREFIX, Batch
+from converter.pipeline.write import publish_batch
+
+
+def commit(batch, manifest):
+    """The batch published as the pipeline does it, without a ledger or a workbook."""
+    return publish_batch(batch, manifest, finish=lambda _name: None, stage=None, ledger=None)
+
 
 NOW = dt.datetime(2026, 11, 25, 14, 15, 2)
 
@@ -17,7 +24,7 @@ def entries(folder):
 def test_commit_renames_into_the_final_folder_with_the_manifest(outbox):
     with Batch(outbox, target_system="sage50", entity="customers", now=NOW) as batch:
         batch.path("CUSTOMER.CSV").write_text("Customer ID\r\nC1\r\n")
-        final = batch.commit({"entity": "customers", "outputs": [str(batch.path("CUSTOMER.CSV"))]})
+        final = commit(batch, {"entity": "customers", "outputs": [str(batch.path("CUSTOMER.CSV"))]})
     assert final == outbox / "to-sage50" / "20261125-141502-customers"
     assert entries(outbox / "to-sage50") == ["20261125-141502-customers"]
     assert entries(final) == ["CUSTOMER.CSV", "manifest.json"]
@@ -33,7 +40,7 @@ def test_nothing_under_the_final_name_before_commit(outbox):
         [only] = entries(outbox / "to-bizops")
         assert only.startswith(TMP_PREFIX)
         assert batch.path("products.csv").parent.name == only
-        batch.commit({})
+        commit(batch, {})
     assert entries(outbox / "to-bizops") == ["20261125-141502-products"]
 
 
@@ -57,7 +64,7 @@ def test_two_batches_in_the_same_second_get_distinct_names(outbox):
     names = []
     for _ in range(3):
         with Batch(outbox, target_system="sage50", entity="customers", now=NOW) as batch:
-            names.append(batch.commit({}).name)
+            names.append(commit(batch, {}).name)
     assert names == [
         "20261125-141502-customers",
         "20261125-141502-customers-2",

@@ -25,7 +25,8 @@ __all__ = ["TMP_PREFIX", "Batch", "batch_files", "batch_hash"]
 
 
 class Batch:
-    """A batch being written. Use as a context manager: commit on success, discard on error."""
+    """A batch being written. Use as a context manager: published on success (``names``, ``seal``,
+    ``publish``, driven by the pipeline), discarded on error."""
 
     def __init__(
         self,
@@ -106,16 +107,6 @@ class Batch:
             raise
         self.final = final
         return final
-
-    def commit(self, manifest: dict[str, Any]) -> Path:
-        """Seal and publish under the first free name (a batch no one else records)."""
-        for name, final in self.names():
-            self.seal(name, final, manifest)
-            try:
-                return self.publish(final)
-            except FileExistsError:
-                continue
-        raise AssertionError("unreachable: names() raises when it runs out")
 
     def discard(self) -> None:
         shutil.rmtree(self._scratch or self.tmp, ignore_errors=True)

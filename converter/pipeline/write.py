@@ -143,7 +143,7 @@ def write_batch(
             awaiting_review=gate,
         )
 
-    final = _publish(batch, manifest, finish=finish, stage=stage if ledger else None, ledger=ledger)
+    final = publish_batch(batch, manifest, finish=finish, stage=stage if ledger else None, ledger=ledger)
     if ledger is not None:
         ledger.finish_batch(final.name)
     return replace(
@@ -153,7 +153,7 @@ def write_batch(
     )
 
 
-def _publish(
+def publish_batch(
     batch: Batch,
     manifest: dict[str, Any],
     *,
