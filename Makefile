@@ -55,8 +55,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-# make bench: time conversions (10k, 100k, 1M rows, both ways) and the watcher; writes
-# benchmarks/RESULTS.md. Takes a long while; `make bench BENCH_ARGS=--quick` is a 10k smoke run.
+# make bench: time conversions (1k, 10k, 100k, 1M rows, both ways), start-up and the watcher; writes
+# benchmarks/RESULTS.md. Takes a long while; `make bench BENCH_ARGS=--quick` is a 1k+10k smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 

@@ -1,7 +1,7 @@
 """Benchmark of ``bizops-sage50 convert`` (both directions) and of the inbox watcher.
 
     make bench                                   # 10k, 100k and 1M rows (several minutes)
-    .venv/bin/python -m benchmarks --quick      # 10k only, a smoke run
+    .venv/bin/python -m benchmarks --quick      # 1k and 10k only, a smoke run
     .venv/bin/python -m benchmarks --sizes 10000,100000 --keep
 
 What it does, per size (rows of the input file):

@@ -15,8 +15,12 @@ SEED = 20261125
 
 # ------------------------------------------------------------------------------------------ targets
 RATIO_TARGET = 2.0  # conversion within 2x the pandas read+write floor
-RSS_TARGET_MB = 1024  # peak RSS for the 1M-line journal
-CUSTOMERS_100K_TARGET_S = 10.0  # 100k customers, each direction
+RSS_TARGET_MB = 1024  # peak RSS at 1M lines, every case
+CUSTOMERS_100K_TARGET_S = 6.0  # 100k customers, each direction
+SMALL_FILE_ROWS = 1_000  # a small file: converted end to end in under SMALL_FILE_TARGET_S
+SMALL_FILE_TARGET_S = 1.0
+RATIO_MIN_SIZE = 100_000  # the ratio target applies from this size (fixed costs dominate below)
+STARTUP_RUNS = 7  # start-up commands: median of this many runs
 WATCH_NATIVE_TARGET_S = 3.0  # native events: dropped -> batch folder
 WATCH_POLL_EXTRA_S = 3.0  # polling: poll interval + 3 s
 

@@ -21,6 +21,7 @@ from .measure import (
     check_result,
     convert_cmd,
     fresh_run_dir,
+    measure_startup,
     measure_watcher,
     parse_result,
     profile,
@@ -83,9 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument(
-        "--sizes", default="10000,100000,1000000", help="rows per file, comma-separated (default %(default)s)"
+        "--sizes",
+        default="1000,10000,100000,1000000",
+        help="rows per file, comma-separated (default %(default)s)",
     )
-    ap.add_argument("--quick", action="store_true", help="10k rows only, fewer watcher drops: a smoke run")
+    ap.add_argument(
+        "--quick", action="store_true", help="1k and 10k rows only, fewer watcher drops: a smoke run"
+    )
+    ap.add_argument("--no-startup", action="store_true", help="skip the start-up commands' timing")
     ap.add_argument(
         "--data-dir", type=Path, help="where generated data goes (default: a new temporary folder)"
     )
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a caveat printed in RESULTS.md (e.g. other work on the machine during the run)",
     )
     args = ap.parse_args(argv)
-    args.size_list = [10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.size_list = [1_000, 10_000] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.quick:
         args.drops = min(args.drops, 3)
     wanted = {k.strip() for k in args.cases.split(",")}
@@ -153,8 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     watch: list[WatchResult] = []
     profile_at = args.profile_size if args.profile_size in args.size_list else max(args.size_list)
     masters_notes = []
+    startup = []
     try:
-        startup = run_measured([str(CLI), "--help"], cwd=base, log_stem=base / "startup", timeout=120)
+        if not args.no_startup:
+            print("start-up: --help, status, batches against import pandas", flush=True)
+            startup = measure_startup(base)
         if cases:
             print("preflight: small generated files must convert with no errors", flush=True)
             preflight(base, args.timeout, cases)

@@ -10,6 +10,7 @@ import os
 import pstats
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -17,7 +18,15 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import CLI, CONFIG, SAMPLES, WATCH_NATIVE_TARGET_S, WATCH_POLL_EXTRA_S, Case
+from .config import (
+    CLI,
+    CONFIG,
+    SAMPLES,
+    STARTUP_RUNS,
+    WATCH_NATIVE_TARGET_S,
+    WATCH_POLL_EXTRA_S,
+    Case,
+)
 from .masters import Masters, bizops_customers
 from .vocab import rng_for
 
@@ -203,6 +212,49 @@ def profile_tables(prof: Path) -> dict[str, str]:
     total = max((ct for (_f, _l, fn), (_a, _b, _c, ct, _d) in stats.stats.items()), default=0.0)  # type: ignore[attr-defined]
     tables["total"] = f"{total:.2f}"
     return tables
+
+
+# ============================================================================ start-up
+@dataclass
+class Startup:
+    label: str
+    runs: list[Measure]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(m.seconds for m in self.runs)
+
+    @property
+    def rss_mb(self) -> float:
+        return max(m.rss_mb for m in self.runs)
+
+    @property
+    def failed(self) -> bool:
+        return any(m.returncode != 0 for m in self.runs)
+
+
+PANDAS_LABEL = '`python -c "import pandas"`'
+
+
+def measure_startup(base: Path, runs: int = STARTUP_RUNS) -> list[Startup]:
+    """`--help`, `status` and `batches` (on a site with a ledger and a batch) against `import pandas`,
+    each run ``runs`` times in turn, in fresh processes; the median is what counts."""
+    site = fresh_run_dir(base, "startup", None)
+    sample = SAMPLES / "bizops" / "customers.csv"
+    run_measured(convert_cmd(sample, site), cwd=site, log_stem=site / "seed", timeout=300)
+    cfg = ["--config", str(site / "bizops-sage50.toml")]
+    commands = {
+        "`bizops-sage50 --help`": [str(CLI), "--help"],
+        "`bizops-sage50 status`": [str(CLI), "status", *cfg],
+        "`bizops-sage50 batches`": [str(CLI), "batches", *cfg],
+        PANDAS_LABEL: [sys.executable, "-c", "import pandas"],
+    }
+    found = {label: Startup(label, []) for label in commands}
+    for i in range(runs):  # interleaved, so a burst of other load hits every command alike
+        for label, cmd in commands.items():
+            m = run_measured(cmd, cwd=site, log_stem=site / f"startup-{i}", timeout=120)
+            found[label].runs.append(m)
+    return list(found.values())
 
 
 # ============================================================================ watcher latency
