@@ -1,6 +1,6 @@
 """Benchmark of ``bizops-sage50 convert`` (both directions) and of the inbox watcher.
 
-    make bench                                   # 10k, 100k and 1M rows (several minutes)
+    make bench                                   # 1k, 10k, 100k and 1M rows (several minutes)
     .venv/bin/python -m benchmarks --quick      # 1k and 10k only, a smoke run
     .venv/bin/python -m benchmarks --sizes 10000,100000 --keep
 
@@ -21,9 +21,11 @@ What it does, per size (rows of the input file):
    keep_default_na=False)`` + ``to_csv`` of the same file.
 5. Profiles each conversion once more at 100k rows (else at the largest size run) under
    ``python -m cProfile``.
-6. Measures the watcher's latency (native events and ``--poll``) by dropping small files into a
+6. Times the start-up of ``--help``, ``status`` and ``batches`` against ``python -c "import
+   pandas"`` (7 runs each, in turn; medians).
+7. Measures the watcher's latency (native events and ``--poll``) by dropping small files into a
    temporary inbox with an atomic rename and waiting for the batch folder in the outbox.
-7. Writes ``benchmarks/RESULTS.md`` and removes the generated data (``--keep`` keeps it).
+8. Writes ``benchmarks/RESULTS.md`` and removes the generated data (``--keep`` keeps it).
 
 Nothing in the repository's inbox/ or outbox/ is touched.
 """
