@@ -141,7 +141,9 @@ def test_tricky_csv_reads_as_the_csv_module_reads_it(
 @fuzz(200)
 @given(
     raw=st.lists(
-        st.sampled_from([b"a", b",", b'"', b"\n", b"\r", b" ", b"\x00", b"\xe9", b"\xc3\xa9", b"\x81", b"\xff"]),
+        st.sampled_from(
+            [b"a", b",", b'"', b"\n", b"\r", b" ", b"\x00", b"\xe9", b"\xc3\xa9", b"\x81", b"\xff"]
+        ),
         max_size=40,
     ),
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1"]),

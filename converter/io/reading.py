@@ -34,7 +34,6 @@ from ..core.limits import Limits
 from . import csv_blocks
 from .chunks import Chunk, ragged_issue, text_frame
 
-
 ENCODING_ALIASES = {
     "utf8": "utf-8",
     "utf-8": "utf-8",
