@@ -68,7 +68,7 @@ def fuzz(examples: int):
 
 
 # A cell: plain text, or quoted (holding delimiters, quotes, line ends), or oddly quoted.
-PLAIN = st.text(alphabet=st.sampled_from("ab 1\t;|é\xa0\x85\u2028\ufeff\x1c"), max_size=4)
+PLAIN = st.text(alphabet=st.sampled_from("ab 1#\t;|é\xa0\x85\u2028\ufeff\x1c\x0b\x0c\x1a"), max_size=4)
 QUOTED = st.text(alphabet=st.sampled_from('a ,;|"\r\n\té'), max_size=5).map(
     lambda s: '"' + s.replace('"', '""') + '"'
 )
