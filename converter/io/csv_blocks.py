@@ -52,8 +52,9 @@ _ENCODINGS = {
     "ascii": "utf-8",
     "cp1252": "cp1252",
     "latin-1": "latin-1",
-    "iso8859-1": "latin-1",
+    codecs.lookup("latin-1").name: "latin-1",  # what --encoding latin1 normalises to
 }
+_LATIN1 = ("latin-1", codecs.lookup("latin-1").name)  # every byte decodes
 _CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
@@ -329,7 +330,7 @@ class BlockReader:
         if enc == "cp1252":
             if any(b in buf for b in _CP1252_UNDEFINED):
                 raise Fallback
-        elif enc not in ("latin-1", "iso8859-1"):
+        elif enc not in _LATIN1:
             try:
                 codecs.getincrementaldecoder(enc)().decode(buf, final)
             except UnicodeDecodeError as exc:

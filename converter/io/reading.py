@@ -8,6 +8,10 @@ Why this module is careful:
   ``--encoding`` overrides the guess.
 - Rows are streamed in chunks so memory stays flat as files grow; row numbers are spreadsheet
   row numbers (the heading row is row 1).
+- A CSV file's chunks come from pandas' C parser (``csv_blocks``) wherever it provably reads
+  the file as the csv module does; anything it cannot be sure of (odd quoting, a bad byte, a
+  limit) is read on by the csv module, so the rows, row numbers, issues and errors are the csv
+  module's in every case.
 - Ragged rows (too many or too few cells) are reported per row, not silently padded.
 - Resource limits (``limits``) are checked on the way: the file's size before anything is read,
   an XLSX's unpacked size before it is unpacked, then columns, rows and cell lengths (a row's
