@@ -8,6 +8,10 @@ Why this module is careful:
   ``--encoding`` overrides the guess.
 - Rows are streamed in chunks so memory stays flat as files grow; row numbers are spreadsheet
   row numbers (the heading row is row 1).
+- A CSV file's chunks come from pandas' C parser (``csv_blocks``) wherever it provably reads
+  the file as the csv module does; anything it cannot be sure of (odd quoting, a bad byte, a
+  limit) is read on by the csv module, so the rows, row numbers, issues and errors are the csv
+  module's in every case.
 - Ragged rows (too many or too few cells) are reported per row, not silently padded.
 - Resource limits (``limits``) are checked on the way: the file's size before anything is read,
   an XLSX's unpacked size before it is unpacked, then columns, rows and cell lengths (a row's
@@ -21,16 +25,18 @@ import codecs
 import csv
 import datetime as dt
 import io
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO
-
-import pandas as pd
 
 from ..core.errors import ReadError
 from ..core.issues import Issue
 from ..core.limits import Limits
+from . import csv_blocks
+from .chunks import Chunk, ragged_issue, text_frame
 
 ENCODING_ALIASES = {
     "utf8": "utf-8",
@@ -161,24 +167,6 @@ def cell_text(value: object) -> str:
 
 
 @dataclass
-class Chunk:
-    """A block of rows as text. ``first_row`` is the spreadsheet row number of row 0; ``rows``
-    holds each row's own number, since blank lines skipped inside a chunk leave gaps."""
-
-    frame: pd.DataFrame
-    first_row: int
-    issues: list[Issue] = field(default_factory=list)
-    rows: list[int] | None = None
-    bytes_read: int | None = None  # how far into the file this chunk reaches (progress)
-
-    @property
-    def row_numbers(self) -> range | list[int]:
-        if self.rows is not None:
-            return self.rows
-        return range(self.first_row, self.first_row + len(self.frame))
-
-
-@dataclass
 class TableFile:
     """An opened input file: how to decode it and how to iterate its rows."""
 
@@ -270,24 +258,43 @@ class TableFile:
     ) -> Iterator[Chunk]:
         """Rows as text frames with ``columns``; ragged rows become ``ragged-row`` issues.
 
-        Blank lines are skipped (Excel leaves them at the end of files).
+        Blank lines are skipped (Excel leaves them at the end of files). A CSV file is read by
+        pandas' C parser where that reads it as the csv module does (``csv_blocks``); where it
+        may not, the csv module reads on from the first row not yet handed out.
         """
+        if self.format != "csv" or not csv_blocks.can_read(self, columns):
+            yield from self.csv_module_chunks(columns, has_header=has_header, chunk_rows=chunk_rows)
+            return
+        reader = csv_blocks.BlockReader(self, columns, has_header=has_header, chunk_rows=chunk_rows)
+        try:
+            yield from reader.chunks()
+        except csv_blocks.Fallback:
+            yield from self.csv_module_chunks(
+                columns, has_header=has_header, chunk_rows=chunk_rows, resume=reader.resume
+            )
+
+    def csv_module_chunks(
+        self,
+        columns: list[str],
+        *,
+        has_header: bool,
+        chunk_rows: int = 50_000,
+        resume: tuple[int, int] | None = None,
+    ) -> Iterator[Chunk]:
+        """``iter_chunks`` row by row (the csv module's reader, or openpyxl's). ``resume`` =
+        ``(rows handed out, heading rows)`` skips the rows another reader handed out already."""
         width = len(columns)
         limits = self.limits
         longest = limits.max_cell_chars
         rows: list[list[str]] = []
         numbers: list[int] = []
         issues: list[Issue] = []
-        row_no = header_rows = 0
         it = self.iter_rows()
-        if has_header:
-            for header in it:
-                row_no += 1
-                if any(c.strip() for c in header):
-                    if len("".join(header)) > longest:
-                        limits.check_cells(self.path, row_no, header)
-                    break
-            header_rows = row_no
+        if resume is None:
+            row_no = header_rows = self._skip_header(it) if has_header else 0
+        else:
+            row_no, header_rows = resume
+            deque(islice(it, row_no), maxlen=0)
         last = limits.max_rows + header_rows  # the last row number allowed
         for row in it:
             row_no += 1
@@ -301,7 +308,7 @@ class TableFile:
             if len(row) != width:
                 # XLSX rows lose their trailing blank cells: only extra values are ragged there.
                 if self.format == "csv" or any(c.strip() for c in row[width:]):
-                    issues.append(_ragged(row_no, row, width))
+                    issues.append(ragged_issue(row_no, row, width))
                 row = (row + [""] * width)[:width]
             rows.append(row)
             numbers.append(row_no)
@@ -311,38 +318,25 @@ class TableFile:
         if rows or issues:
             yield self._numbered(rows, numbers or [row_no], columns, issues)
 
+    def _skip_header(self, it: Iterator[list[str]]) -> int:
+        """Read up to the heading row (the first that is not blank); its row number."""
+        row_no = 0
+        for header in it:
+            row_no += 1
+            if any(c.strip() for c in header):
+                if len("".join(header)) > self.limits.max_cell_chars:
+                    self.limits.check_cells(self.path, row_no, header)
+                break
+        return row_no
+
     def _numbered(
         self, rows: list[list[str]], numbers: list[int], columns: list[str], issues: list[Issue]
     ) -> Chunk:
         """A chunk that knows each row's spreadsheet number."""
-        chunk = _chunk(rows, columns, numbers[0], issues)
+        chunk = Chunk(frame=text_frame(rows, columns), first_row=numbers[0], issues=issues)
         chunk.rows = numbers if rows else None
         chunk.bytes_read = self.bytes_read
         return chunk
-
-
-def _ragged(row_no: int, row: list[str], width: int) -> Issue:
-    if len(row) > width:
-        extra = ", ".join(repr(c) for c in row[width:] if c)[:200]
-        msg = (
-            f"has {len(row)} cells but the heading row has {width}"
-            + (f" (extra values: {extra})" if extra else "")
-            + ". A value probably holds an unquoted comma: quote it or remove the comma."
-        )
-    else:
-        msg = (
-            f"has {len(row)} cells but the heading row has {width}. The row looks cut short: "
-            "export it again or add the missing cells."
-        )
-    return Issue(row_no, None, "ragged-row", f"Row {msg}", "error")
-
-
-def _chunk(rows: list[list[str]], columns: list[str], first: int, issues: list[Issue]) -> Chunk:
-    if rows:
-        frame = pd.DataFrame(rows, columns=columns, dtype=object)
-    else:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return Chunk(frame=frame, first_row=first, issues=issues)
 
 
 def open_table(path: Path, *, encoding: str | None = None, limits: Limits | None = None) -> TableFile:
