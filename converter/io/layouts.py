@@ -350,26 +350,86 @@ def layout_path(system: str, entity: str) -> Path:
 
 
 @cache
-def load_layout(system: str, entity: str) -> Layout:
-    """Load and validate one layout; raises ``TemplateError`` naming the JSON path at fault."""
+def _layout_doc(system: str, entity: str) -> tuple[Path, Any]:
     path = layout_path(system, entity)
     if not path.is_file():
         raise TemplateError(
             f"There is no {system} layout for {entity!r} ({path} is missing); restore templates/ from the "
             "release (`bizops-sage50 templates list` shows what is there)."
         )
-    doc = _load_json(path)
+    return path, _load_json(path)
+
+
+def _check_layout(path: Path, doc: Any) -> None:
     _raise_if(_schema_violations(doc, "layout", str(path)) or _layout_semantics(doc, str(path)))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _well_formed(doc: Any) -> bool:
+    """Whether what detection reads of a layout (names, aliases, key, variants, flags) has the
+    right shape; the JSON Schema checks everything before the layout is used."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("fields"), list) or not doc["fields"]:
+        return False
+    return (
+        all(isinstance(doc.get(k), str) for k in ("system", "entity", "title", "file_name", "kind"))
+        and _strings(doc.get("key"))
+        and all(
+            isinstance(f, dict)
+            and isinstance(f.get("name"), str)
+            and isinstance(f.get("type"), str)
+            and _strings(f.get("aliases", []))
+            and isinstance(f.get("codes", {}), dict)
+            for f in doc["fields"]
+        )
+        and isinstance(doc.get("variants", []), list)
+        and all(
+            isinstance(v, dict) and isinstance(v.get("name"), str) and _strings(v.get("fields"))
+            for v in doc.get("variants", [])
+        )
+    )
+
+
+@cache
+def _layout(system: str, entity: str) -> Layout:
+    """A layout built from its file but not yet checked against the JSON Schema (detection only
+    compares a file's columns with it); a file too malformed to build is checked here, so it
+    fails with the same message naming the JSON path at fault."""
+    path, doc = _layout_doc(system, entity)
+    if not _well_formed(doc):
+        _check_layout(path, doc)
     return _build_layout(doc, path)
 
 
+@cache
+def load_layout(system: str, entity: str) -> Layout:
+    """Load and validate one layout; raises ``TemplateError`` naming the JSON path at fault."""
+    path, doc = _layout_doc(system, entity)
+    _check_layout(path, doc)
+    return _layout(system, entity)  # the same object detection saw
+
+
+def _layout_files() -> list[tuple[str, str]]:
+    return [
+        (system, path.stem)
+        for system in SYSTEMS
+        for path in sorted((templates_root() / "layouts" / system).glob("*.json"))
+    ]
+
+
 def available_layouts() -> list[Layout]:
-    """Every layout shipped under templates/layouts, in system and entity order."""
-    out = []
-    for system in SYSTEMS:
-        for path in sorted((templates_root() / "layouts" / system).glob("*.json")):
-            out.append(load_layout(system, path.stem))
-    return out
+    """Every layout shipped under templates/layouts, in system and entity order, each validated."""
+    return [load_layout(system, entity) for system, entity in _layout_files()]
+
+
+def layout_candidates() -> list[Layout]:
+    """Every layout under templates/layouts, in system and entity order, for detection to score a
+    file against: built, but checked against the JSON Schema only when one is used (``load_layout``,
+    which detection calls on the layout it picks). Validating all of them cost every run a third of a
+    second; a broken layout still fails, with the same message, before it reads or writes a file."""
+    return [_layout(system, entity) for system, entity in _layout_files()]
 
 
 # ---------------------------------------------------------------- mapping templates
@@ -490,5 +550,5 @@ def all_template_files(root: Path | None = None) -> list[Path]:
     return sorted([*root.glob("layouts/*/*.json"), *root.glob("maps/*/*.json")])
 
 
-for _cache in (load_layout, load_map, _validator, _header_index):
+for _cache in (_layout_doc, _layout, load_layout, load_map, _validator, _header_index):
     on_template_change(_cache.cache_clear)
