@@ -75,3 +75,14 @@ def test_layout_styles_comments_and_links(tmp_path):
     assert (wb["One's"].freeze_panes, wb["Two"].freeze_panes) == ("A2", "C2")
     with zipfile.ZipFile(tmp_path / "b.xlsx") as z:  # each sheet's comments in their own parts
         assert {"xl/comments1.xml", "xl/comments2.xml", "xl/drawings/vmlDrawing2.vml"} <= set(z.namelist())
+
+
+def test_column_widths_fit_the_widest_line_of_any_value():
+    from converter.review.sheets import fit_widths
+
+    wb = Workbook("tester")
+    ws = wb.create_sheet("S")
+    values = ["short", "two\r\nlines here", None, 12345678, "x" * 70, "a\u2028" + "b" * 9]
+    wraps = fit_widths(ws, [("Head", values[:4]), ("H", values), ("Heading", []), ("H2", values[5:])])
+    assert ws.widths == {1: 12, 2: 60, 3: 9, 4: 11}
+    assert wraps == [False, True, False, False]

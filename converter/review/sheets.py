@@ -35,7 +35,9 @@ def fit_widths(
     whether some value is wider (its cells should wrap)."""
     wraps = []
     for i, (heading, values) in enumerate(columns, start=1):
-        need = max([text_width(heading), *(text_width(v) for v in values)]) + 2
+        # The widest line of any value: values joined by line breaks split into the same lines.
+        lines = "\n".join(map(str, values)).splitlines()
+        need = max(text_width(heading), max(map(len, lines), default=0)) + 2
         ws.set_width(i, max(text_width(heading) + 2, min(wide, need)))
         wraps.append(need > wide)
     return wraps

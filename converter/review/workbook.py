@@ -225,16 +225,16 @@ def _typed_column(values: pd.Series, layout: Layout, name: str) -> tuple[list[An
     kind = layout.field(name).type if layout.has_field(name) else "text"
     if kind == "date":
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text, strict=True)]
+        out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text.tolist(), strict=True)]
         return out, DATE_FORMATS.get(layout.system, "yyyy-mm-dd")
     if kind in NUMBER_FORMATS:
         numbers = pd.to_numeric(text.where(text.str.strip() != "", None), errors="coerce")
         out = [
             t if pd.isna(n) else (int(n) if kind == "integer" and float(n).is_integer() else float(n))
-            for n, t in zip(numbers, text, strict=True)
+            for n, t in zip(numbers.tolist(), text.tolist(), strict=True)
         ]
         return out, NUMBER_FORMATS[kind]
-    return list(text), None
+    return text.tolist(), None
 
 
 def _needs_care(values: list[Any]) -> bool:
@@ -286,7 +286,9 @@ def _link_cell(sheet: str, ref: str) -> Cell:
 def _fit_widths(ws, frame: pd.DataFrame) -> list[bool]:
     """Each column as wide as its heading (never cut) or its widest value (of the first 2,000),
     within reason; returns which columns hold wider values."""
-    return fit_widths(ws, ((str(name), frame.iloc[:2000, i]) for i, name in enumerate(frame.columns)))
+    return fit_widths(
+        ws, ((str(name), frame.iloc[:2000, i].tolist()) for i, name in enumerate(frame.columns))
+    )
 
 
 def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> dict[int, int]:
