@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import TemplateError
-from .template_cache import remember_read
+from .schema_check import conforms
+from .template_cache import on_template_change, remember_read
 from .transforms import TRANSFORM_OPTIONS
 
 
@@ -44,19 +45,38 @@ class Violation:
         return {"file": self.file, "path": self.path, "message": self.message}
 
 
+def _schema_path(schema_name: str) -> Path:
+    return templates_root() / "schema" / f"{schema_name}.schema.json"
+
+
+@cache
+def _schema(schema_name: str) -> tuple[Any, bool]:
+    """The schema, and whether it is the package's own (checked by the test suite): only then is a
+    template passed by the quick check below, without jsonschema."""
+    path = _schema_path(schema_name)
+    remember_read(path)
+    text = path.read_text(encoding="utf-8")
+    shipped = resources.files("converter") / "templates" / "schema" / path.name
+    own = isinstance(shipped, Path) and (
+        shipped == path or (shipped.is_file() and shipped.read_text("utf-8") == text)
+    )
+    return json.loads(text), own
+
+
 @cache
 def _validator(schema_name: str) -> Any:
-    import jsonschema  # only when a template is checked, not for every command's start-up
+    import jsonschema  # only when a template has a problem (or a site's own schema), not on every run
 
-    schema_path = templates_root() / "schema" / f"{schema_name}.schema.json"
-    remember_read(schema_path)
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema = _schema(schema_name)[0]
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
 def _schema_violations(doc: Any, schema_name: str, file: str) -> list[Violation]:
+    schema, own = _schema(schema_name)
+    if own and conforms(doc, schema):
+        return []
     out: list[Violation] = []
     for error in sorted(_validator(schema_name).iter_errors(doc), key=lambda e: e.json_path):
         if error.validator == "oneOf" and isinstance(error.instance, dict) and "op" in error.instance:
@@ -92,3 +112,6 @@ def _raise_if(violations: list[Violation]) -> None:
             f"{violations[0].file} is not a valid template ({len(violations)} problem(s)); "
             "run `bizops-sage50 templates check` for the full list:\n" + "\n".join(lines)
         )
+
+
+on_template_change(_schema.cache_clear)
