@@ -86,3 +86,14 @@ def test_column_widths_fit_the_widest_line_of_any_value():
     wraps = fit_widths(ws, [("Head", values[:4]), ("H", values), ("Heading", []), ("H2", values[5:])])
     assert ws.widths == {1: 12, 2: 60, 3: 9, 4: 11}
     assert wraps == [False, True, False, False]
+
+
+def test_a_value_of_another_kind_is_written_as_its_text(tmp_path):
+    import pandas as pd
+
+    def build(wb):
+        wb.create_sheet("S").append([pd.NA, dt.time(12, 30), Cell(None, fill="FCE4D6")])
+
+    ws = _book(tmp_path, build)["S"]
+    assert (ws["A1"].value, ws["B1"].value, ws["C1"].value) == ("<NA>", "12:30:00", None)
+    assert ws["C1"].fill.fgColor.rgb.endswith("FCE4D6")

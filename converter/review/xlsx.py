@@ -121,10 +121,11 @@ class Sheet:
         r = len(self.rows) + 1
         parts = []
         for i, value in enumerate(values, start=1):
-            if value is None or value == "":
+            if value is None:
                 continue  # an empty cell
             if type(value) is str:
-                parts.append(_text(f"{column_letter(i)}{r}", value))
+                if value:  # "" is an empty cell too
+                    parts.append(_text(f"{column_letter(i)}{r}", value))
             elif isinstance(value, Cell):
                 parts.append(self._cell(f"{column_letter(i)}{r}", value, r, i))
             else:
@@ -158,11 +159,12 @@ class Sheet:
 
     # ------------------------------------------------------------------ the sheet's XML
     def xml(self, index: int, comments_rel: str | None) -> list[str]:
+        selected = ' tabSelected="1"' if index == 0 else ""
         head = [
             f'{HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{RELS}">',
             '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self.fit_to_width else "",
-            f"<sheetViews><sheetView{' tabSelected=' + chr(34) + '1' + chr(34) if index == 0 else ''} "
-            f'workbookViewId="0">{_pane(self.freeze_panes)}</sheetView></sheetViews>',
+            f'<sheetViews><sheetView{selected} workbookViewId="0">{_pane(self.freeze_panes)}</sheetView>'
+            "</sheetViews>",
             '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>',
         ]
         if self.widths:
