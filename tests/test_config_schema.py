@@ -274,3 +274,35 @@ def test_the_watcher_does_not_start_on_a_bad_config(tmp_path):
     res = runner.invoke(cli.app, ["watch"])
     assert res.exit_code == 2 and "review.require_approval" in res.stderr
     assert not (tmp_path / "inbox").exists()
+
+
+def _jsonschema_problems(data) -> list[str]:
+    """The problems as jsonschema alone finds them (no quick check first)."""
+    from converter.core import config_schema
+
+    original = config_schema._surely_valid
+    config_schema._surely_valid = lambda value, schema: False
+    try:
+        return problems(data)
+    finally:
+        config_schema._surely_valid = original
+
+
+def test_the_quick_check_of_a_valid_config_agrees_with_jsonschema_on_every_setting():
+    """A config is passed without jsonschema only when jsonschema finds nothing either: every
+    setting given a value of every TOML type (and out-of-range numbers) is checked both ways."""
+    import copy
+    import datetime as dt
+
+    samples = ["text", "", 0, 7, -1, 2.5, -0.5, 0.0, float("nan"), True, False, [], ["a"], {}, {"x": 1},
+               dt.date(2024, 1, 2)]  # fmt: skip
+    for key, _schema in leaves():
+        for value in samples:
+            data = copy.deepcopy(DEFAULTS)
+            node = data
+            *sections, name = key.split(".")
+            for section in sections:
+                node = node.setdefault(section, {})
+            node[name] = value
+            assert problems(data) == _jsonschema_problems(data), (key, value)
+    assert problems(copy.deepcopy(DEFAULTS)) == [] == _jsonschema_problems(copy.deepcopy(DEFAULTS))

@@ -13,14 +13,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.box import SIMPLE_HEAD
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -111,6 +103,15 @@ def _run_files(files: list[Path], *, json_out: bool, **options: Any) -> list[Con
 
 
 def _with_progress(files: list[Path], options: dict[str, Any]) -> list[ConversionResult]:
+    from rich.progress import (  # only on a terminal: --json and piped runs do without
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     results: list[ConversionResult] = []
     columns = (
         TextColumn("{task.description}"),

@@ -344,9 +344,50 @@ def _type_message(error: Any) -> str:
     return f"`{key or 'the file'}`: {error.message}"
 
 
+_ANNOTATIONS = {"$schema", "$id", "title", "description", "default", "examples"}
+_CHECKED = {"type", "enum", "minimum", "exclusiveMinimum", "properties", "additionalProperties"}
+_PYTHON_TYPES: dict[str, Any] = {"string": str, "boolean": bool, "object": dict, "array": list}
+
+
+def _is_type(value: Any, expected: Any) -> bool:
+    if isinstance(expected, list):
+        return any(_is_type(value, e) for e in expected)
+    if expected in ("integer", "number"):
+        kinds = int if expected == "integer" else int | float
+        return isinstance(value, kinds) and not isinstance(value, bool)
+    return expected in _PYTHON_TYPES and isinstance(value, _PYTHON_TYPES[expected])
+
+
+def _surely_valid(value: Any, schema: Any) -> bool:
+    """True only when ``value`` certainly meets ``schema``: a quick check of the few keywords the
+    settings' schema uses, so that a valid config does not need jsonschema (slow to import). Any
+    doubt (a problem, or a keyword not known here) returns False: jsonschema then finds and words
+    the problems, as always."""
+    if schema is True:
+        return True
+    if not isinstance(schema, dict) or not set(schema) <= _ANNOTATIONS | _CHECKED:
+        return False
+    if "type" in schema and not _is_type(value, schema["type"]):
+        return False
+    if "enum" in schema and not any(type(value) is type(e) and value == e for e in schema["enum"]):
+        return False
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if "minimum" in schema and not value >= schema["minimum"]:
+            return False
+        if "exclusiveMinimum" in schema and not value > schema["exclusiveMinimum"]:
+            return False
+    if not isinstance(value, dict):
+        return True
+    known = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    return all(_surely_valid(item, known.get(name, extra)) for name, item in value.items())
+
+
 def problems(data: dict[str, Any]) -> list[str]:
     """Every problem of a config (as read from TOML), worded for a person; empty when it is valid."""
     found = list(_unknown(data, SCHEMA, ()))
+    if not found and _surely_valid(data, SCHEMA):
+        return []
     for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator != "additionalProperties":
             found.append(_type_message(error))

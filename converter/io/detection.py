@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.errors import DetectionError, TemplateError
 from ..core.issues import Issue
-from .layouts import Layout, available_layouts, normalise_header
+from .layouts import Layout, layout_candidates, load_layout, normalise_header
 from .reading import TableFile
 
 # A heading row must name at least this share of its non-blank cells to count as recognised.
@@ -92,7 +92,7 @@ def _site_aliases(layout: Layout, site_columns: dict[str, dict[str, tuple[str, .
 def _candidates(entity: str | None, source_system: str | None) -> list[Layout]:
     layouts = [
         lay
-        for lay in available_layouts()
+        for lay in layout_candidates()
         if not lay.read_only
         and (entity is None or lay.entity == entity)
         and (source_system is None or lay.system == source_system)
@@ -120,11 +120,13 @@ def detect(
     scores.sort(key=lambda s: s.rank(hint), reverse=True)
     best = scores[0]
     if best.ok:
+        load_layout(best.layout.system, best.layout.entity)  # validated before it is used
         return _with_header(best, header)
     # No heading row? Sage can export without one: match by column count.
     if best.share < 0.2:
         found = _headerless(layouts, len(head[0]), hint)
         if found:
+            load_layout(found.system, found.entity)
             return found
     message = _no_match_message(table.path, header, scores[:3])
     widths = sorted({len(c) for lay in layouts if lay.system == "sage50" for c in lay.column_sets().values()})

@@ -11,17 +11,15 @@ config at the copy (``[maps.<direction>] <entity> = "path"``).
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import TemplateError
 from .template_cache import on_template_change, remember_read
-from .transforms import TRANSFORM_OPTIONS
+from .template_schema import Violation, _raise_if, _schema_violations, _validator, templates_root
 
 SYSTEMS = ("sage50", "bizops")
 ENTITIES = (
@@ -49,22 +47,6 @@ RECOGNISED_ONLY = (
     "payroll",
     "jobs",
 )
-
-
-def templates_root() -> Path:
-    """The templates folder: ``$BIZOPS_SAGE50_TEMPLATES`` when set, else the package's own
-    ``converter/templates``, found through ``importlib.resources`` (the same in the source tree,
-    an editable install, a wheel, pip and pipx)."""
-    env = os.environ.get("BIZOPS_SAGE50_TEMPLATES")
-    if env:
-        return Path(env)
-    shipped = resources.files("converter") / "templates"
-    if not isinstance(shipped, Path):  # a zipped install: the templates must be files to glob and stat
-        raise TemplateError(
-            f"The templates inside the package ({shipped}) are not plain files; install bizops-sage50 with "
-            "pip or pipx (not zipped), or set BIZOPS_SAGE50_TEMPLATES to a templates folder."
-        )
-    return shipped
 
 
 def normalise_header(text: str) -> str:
@@ -196,62 +178,6 @@ class MapTemplate:
         return f"{self.source_system}-to-{self.target_system}"
 
 
-# ---------------------------------------------------------------- schema validation
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One thing wrong with a template file, located by JSON path."""
-
-    file: str
-    path: str
-    message: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "path": self.path, "message": self.message}
-
-
-@cache
-def _validator(schema_name: str) -> Any:
-    import jsonschema  # only when a template is checked, not for every command's start-up
-
-    schema_path = templates_root() / "schema" / f"{schema_name}.schema.json"
-    remember_read(schema_path)
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def _schema_violations(doc: Any, schema_name: str, file: str) -> list[Violation]:
-    out: list[Violation] = []
-    for error in sorted(_validator(schema_name).iter_errors(doc), key=lambda e: e.json_path):
-        if error.validator == "oneOf" and isinstance(error.instance, dict) and "op" in error.instance:
-            out.append(Violation(file, error.json_path, _transform_problem(error.instance)))
-            continue
-        out.append(Violation(file, error.json_path, error.message))
-    return out
-
-
-def _transform_problem(transform: dict[str, Any]) -> str:
-    op = transform.get("op")
-    if op not in TRANSFORM_OPTIONS:
-        known = ", ".join(sorted(TRANSFORM_OPTIONS))
-        return f"unknown transform op {op!r}; use one of: {known}"
-    allowed = TRANSFORM_OPTIONS[op]
-    extra = sorted(set(transform) - {"op", *allowed["optional"], *allowed["required"]})
-    missing = sorted(set(allowed["required"]) - set(transform))
-    parts = []
-    if missing:
-        parts.append(f"missing option(s) {', '.join(missing)}")
-    if extra:
-        parts.append(f"unknown option(s) {', '.join(extra)}")
-    if not parts:
-        parts.append("an option has the wrong type")
-    opts = ", ".join([*allowed["required"], *allowed["optional"]]) or "none"
-    return f"transform {op!r}: {'; '.join(parts)} (options: {opts})"
-
-
 def _load_json(path: Path) -> Any:
     remember_read(path)
     try:
@@ -260,15 +186,6 @@ def _load_json(path: Path) -> Any:
         raise TemplateError(f"Template file {path} does not exist.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise TemplateError(f"{path} is not valid JSON: {exc}. Fix the file.") from exc
-
-
-def _raise_if(violations: list[Violation]) -> None:
-    if violations:
-        lines = [f"  {v.path}: {v.message}" for v in violations]
-        raise TemplateError(
-            f"{violations[0].file} is not a valid template ({len(violations)} problem(s)); "
-            "run `bizops-sage50 templates check` for the full list:\n" + "\n".join(lines)
-        )
 
 
 def _layout_semantics(doc: dict[str, Any], file: str) -> list[Violation]:
@@ -350,26 +267,86 @@ def layout_path(system: str, entity: str) -> Path:
 
 
 @cache
-def load_layout(system: str, entity: str) -> Layout:
-    """Load and validate one layout; raises ``TemplateError`` naming the JSON path at fault."""
+def _layout_doc(system: str, entity: str) -> tuple[Path, Any]:
     path = layout_path(system, entity)
     if not path.is_file():
         raise TemplateError(
             f"There is no {system} layout for {entity!r} ({path} is missing); restore templates/ from the "
             "release (`bizops-sage50 templates list` shows what is there)."
         )
-    doc = _load_json(path)
+    return path, _load_json(path)
+
+
+def _check_layout(path: Path, doc: Any) -> None:
     _raise_if(_schema_violations(doc, "layout", str(path)) or _layout_semantics(doc, str(path)))
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _well_formed(doc: Any) -> bool:
+    """Whether what detection reads of a layout (names, aliases, key, variants, flags) has the
+    right shape; the JSON Schema checks everything before the layout is used."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("fields"), list) or not doc["fields"]:
+        return False
+    return (
+        all(isinstance(doc.get(k), str) for k in ("system", "entity", "title", "file_name", "kind"))
+        and _strings(doc.get("key"))
+        and all(
+            isinstance(f, dict)
+            and isinstance(f.get("name"), str)
+            and isinstance(f.get("type"), str)
+            and _strings(f.get("aliases", []))
+            and isinstance(f.get("codes", {}), dict)
+            for f in doc["fields"]
+        )
+        and isinstance(doc.get("variants", []), list)
+        and all(
+            isinstance(v, dict) and isinstance(v.get("name"), str) and _strings(v.get("fields"))
+            for v in doc.get("variants", [])
+        )
+    )
+
+
+@cache
+def _layout(system: str, entity: str) -> Layout:
+    """A layout built from its file but not yet checked against the JSON Schema (detection only
+    compares a file's columns with it); a file too malformed to build is checked here, so it
+    fails with the same message naming the JSON path at fault."""
+    path, doc = _layout_doc(system, entity)
+    if not _well_formed(doc):
+        _check_layout(path, doc)
     return _build_layout(doc, path)
 
 
+@cache
+def load_layout(system: str, entity: str) -> Layout:
+    """Load and validate one layout; raises ``TemplateError`` naming the JSON path at fault."""
+    path, doc = _layout_doc(system, entity)
+    _check_layout(path, doc)
+    return _layout(system, entity)  # the same object detection saw
+
+
+def _layout_files() -> list[tuple[str, str]]:
+    return [
+        (system, path.stem)
+        for system in SYSTEMS
+        for path in sorted((templates_root() / "layouts" / system).glob("*.json"))
+    ]
+
+
 def available_layouts() -> list[Layout]:
-    """Every layout shipped under templates/layouts, in system and entity order."""
-    out = []
-    for system in SYSTEMS:
-        for path in sorted((templates_root() / "layouts" / system).glob("*.json")):
-            out.append(load_layout(system, path.stem))
-    return out
+    """Every layout shipped under templates/layouts, in system and entity order, each validated."""
+    return [load_layout(system, entity) for system, entity in _layout_files()]
+
+
+def layout_candidates() -> list[Layout]:
+    """Every layout under templates/layouts, in system and entity order, for detection to score a
+    file against: built, but checked against the JSON Schema only when one is used (``load_layout``,
+    which detection calls on the layout it picks). Validating all of them cost every run a third of a
+    second; a broken layout still fails, with the same message, before it reads or writes a file."""
+    return [_layout(system, entity) for system, entity in _layout_files()]
 
 
 # ---------------------------------------------------------------- mapping templates
@@ -490,5 +467,5 @@ def all_template_files(root: Path | None = None) -> list[Path]:
     return sorted([*root.glob("layouts/*/*.json"), *root.glob("maps/*/*.json")])
 
 
-for _cache in (load_layout, load_map, _validator, _header_index):
+for _cache in (_layout_doc, _layout, load_layout, load_map, _validator, _header_index):
     on_template_change(_cache.cache_clear)

@@ -38,7 +38,12 @@ def refresh_if_changed() -> bool:
     A few stat calls: cheap enough to run before every file."""
     if all(_stamp(path) == stamp for path, stamp in list(_read.items())):
         return False
+    clear_all()
+    return True
+
+
+def clear_all() -> None:
+    """Clear every template cache now (e.g. after pointing ``BIZOPS_SAGE50_TEMPLATES`` elsewhere)."""
     _read.clear()
     for clear in _on_change:
         clear()
-    return True

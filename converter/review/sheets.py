@@ -10,21 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl.styles import Alignment, PatternFill
-from openpyxl.utils import get_column_letter
+from .xlsx import Sheet
 
 MAX_WIDTH = 60  # a column wider than this wraps its text instead
-WRAP = Alignment(wrap_text=True, vertical="top")
-ALERT = PatternFill("solid", fgColor="F8CBAD")  # rejected rows, held changes: look here first
+ALERT = "F8CBAD"  # fill of rejected rows, held changes: look here first
 
 
-def print_setup(ws, *, title_rows: str = "1:1") -> None:
+def print_setup(ws: Sheet, *, title_rows: str = "1:1") -> None:
     """Landscape, fitted to one page wide (as many pages tall as needed), headings on every page."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = title_rows
+    ws.landscape = True
+    ws.fit_to_width = True
+    ws.title_rows = title_rows
 
 
 def text_width(value: Any) -> int:
@@ -32,13 +28,17 @@ def text_width(value: Any) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def fit_widths(ws, columns: Iterable[tuple[str, Iterable[Any]]], *, wide: int = MAX_WIDTH) -> list[bool]:
+def fit_widths(
+    ws: Sheet, columns: Iterable[tuple[str, Iterable[Any]]], *, wide: int = MAX_WIDTH
+) -> list[bool]:
     """Each column as wide as its heading and widest value, up to ``wide``; returns, per column,
     whether some value is wider (its cells should wrap)."""
     wraps = []
     for i, (heading, values) in enumerate(columns, start=1):
-        need = max([text_width(heading), *(text_width(v) for v in values)]) + 2
-        ws.column_dimensions[get_column_letter(i)].width = max(text_width(heading) + 2, min(wide, need))
+        # The widest line of any value: values joined by line breaks split into the same lines.
+        lines = "\n".join(map(str, values)).splitlines()
+        need = max(text_width(heading), max(map(len, lines), default=0)) + 2
+        ws.set_width(i, max(text_width(heading) + 2, min(wide, need)))
         wraps.append(need > wide)
     return wraps
 

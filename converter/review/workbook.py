@@ -19,34 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..core.issues import Issue
 from ..core.values import printable
 from ..io.layouts import Layout
 from ..mapping.engine import CellNotes
-from .sheets import ALERT, WRAP, fit_widths, print_setup, summary_lines
+from .sheets import ALERT, fit_widths, print_setup, summary_lines
+from .xlsx import ILLEGAL_CHARACTERS_RE, Cell, Sheet, Workbook, column_letter, quote_sheet
 
 AUTHOR = "bizops-sage50"
 EXCEL_CELL_LIMIT = 32_767
 MAX_ISSUE_ROWS = 50_000
-FILLS = {
-    "changed": PatternFill("solid", fgColor="DDEBF7"),  # blue: an update's new value
-    "defaulted": PatternFill("solid", fgColor="FFF2CC"),  # yellow: filled in, not in the file
-    "blank-kept": PatternFill("solid", fgColor="FFF2CC"),
-    "replaced": PatternFill("solid", fgColor="FCE4D6"),  # orange: the file's value was altered
+FILLS = {  # solid fills
+    "changed": "DDEBF7",  # blue: an update's new value
+    "defaulted": "FFF2CC",  # yellow: filled in, not in the file
+    "blank-kept": "FFF2CC",
+    "replaced": "FCE4D6",  # orange: the file's value was altered
 }
 # Issue codes whose cell was altered on its way out (the record still goes).
 ALTERED = {"too-long", "quote-replaced", "newline-replaced", "unencodable"}
-BOLD = Font(bold=True)
-TITLE = Font(bold=True, size=14)
-LINK = Font(color="0563C1", underline="single")
+BOLD, TITLE, LINK = "bold", "title", "link"  # fonts (see xlsx.FONTS)
 DATE_FORMATS = {"sage50": "m/d/yy", "bizops": "yyyy-mm-dd"}
 NUMBER_FORMATS = {"amount": "#,##0.00", "integer": "0", "number": "#,##0.00###"}
 
@@ -121,8 +113,8 @@ class ReviewRecorder:
     def write(
         self, path: Path, *, summary: dict[str, Any], issues: list[Issue], source_headers: list[str]
     ) -> None:
-        """Write ``review.xlsx`` (write-only mode: memory stays flat whatever the batch size)."""
-        wb = Workbook(write_only=True)
+        """Write ``review.xlsx`` (each sheet's size is capped: memory stays flat whatever the batch size)."""
+        wb = Workbook(AUTHOR)
         summary_ws = _sheet(wb, "Summary")
         records_name = _sheet_name(self.target.file_name)
         records = pd.concat(self.frames) if self.frames else pd.DataFrame(columns=self.fields)
@@ -156,11 +148,11 @@ class ReviewRecorder:
         typed = {name: _typed_column(records[name], layout, name) for name in fields}
         _fit_widths(ws, records[fields])
         ws.freeze_panes = "A2"
-        last = get_column_letter(max(1, len(fields)))
-        ws.auto_filter.ref = f"A1:{last}{max(2, len(records) + 1)}"
-        ws.append([_text_cell(ws, name, font=BOLD) for name in fields])
+        last = column_letter(max(1, len(fields)))
+        ws.auto_filter = f"A1:{last}{max(2, len(records) + 1)}"
+        ws.append([_text_cell(name, font=BOLD) for name in fields])
         first_row: dict[int, int] = {}
-        kinds = records["__kind__"] if "__kind__" in records.columns else None
+        kinds = records["__kind__"].tolist() if "__kind__" in records.columns else None
         # Most cells are plain text and go in as they are (fast); a cell that needs a format, a
         # comment, or care (formula-like, characters XML cannot hold) gets a cell object.
         careful = {name: _needs_care(typed[name][0]) for name in fields}
@@ -169,17 +161,15 @@ class ReviewRecorder:
             sheet_row = pos + 2
             source_row = int(source_row)
             first_row.setdefault(source_row, sheet_row)
-            is_item = kinds is None or kinds.iloc[pos] == "item"
+            is_item = kinds is None or kinds[pos] == "item"
             row = []
             for name in fields:
                 value, number_format = typed[name][0][pos], typed[name][1]
                 if is_item and (source_row, name) in noted:
-                    cell = _value_cell(ws, value, number_format)
-                    if cell is None:
-                        cell = WriteOnlyCell(ws, value=None)
+                    cell = _value_cell(value, number_format)
                     _annotate(cell, self.notes[(source_row, name)])
                 elif number_format or careful[name]:
-                    cell = _value_cell(ws, value, number_format)
+                    cell = _value_cell(value, number_format)
                 else:
                     cell = value if value != "" else None
                 row.append(cell)
@@ -196,7 +186,7 @@ class ReviewRecorder:
         """Every changed field of every update; a link to its cell when the record is shown."""
         ws.freeze_panes = "A2"
         headings = ("Record", "Field", "Was", "Now", "Cell")
-        ws.append([_text_cell(ws, h, font=BOLD) for h in headings])
+        ws.append([_text_cell(h, font=BOLD) for h in headings])
         some = self.changed[:2000]
         columns = [[c[i] for c in some] for i in (1, 2, 3, 4)] + [
             [_link_sample(records_name)] if some else []
@@ -205,20 +195,20 @@ class ReviewRecorder:
         for source_row, key, name, old, new in self.changed:
             sheet_row = cells.get(source_row)
             col = self.fields.index(name) + 1 if name in self.fields else None
-            ref = f"{get_column_letter(col)}{sheet_row}" if col and sheet_row else ""
+            ref = f"{column_letter(col)}{sheet_row}" if col and sheet_row else ""
             ws.append(
                 [
-                    _text_cell(ws, key, wrap=wrap[0]),
-                    _text_cell(ws, name, wrap=wrap[1]),
-                    _text_cell(ws, old, wrap=wrap[2]),
-                    _text_cell(ws, new, wrap=wrap[3]),
-                    _link_cell(ws, records_name, ref) if ref else None,
+                    _text_cell(key, wrap=wrap[0]),
+                    _text_cell(name, wrap=wrap[1]),
+                    _text_cell(old, wrap=wrap[2]),
+                    _text_cell(new, wrap=wrap[3]),
+                    _link_cell(records_name, ref) if ref else None,
                 ]
             )
 
 
-def _sheet(wb: Workbook, name: str):
-    """A new sheet, set up to print (before any row: write-only sheets write their properties first)."""
+def _sheet(wb: Workbook, name: str) -> Sheet:
+    """A new sheet, set up to print."""
     ws = wb.create_sheet(name)
     print_setup(ws)
     return ws
@@ -235,16 +225,16 @@ def _typed_column(values: pd.Series, layout: Layout, name: str) -> tuple[list[An
     kind = layout.field(name).type if layout.has_field(name) else "text"
     if kind == "date":
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text, strict=True)]
+        out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text.tolist(), strict=True)]
         return out, DATE_FORMATS.get(layout.system, "yyyy-mm-dd")
     if kind in NUMBER_FORMATS:
         numbers = pd.to_numeric(text.where(text.str.strip() != "", None), errors="coerce")
         out = [
             t if pd.isna(n) else (int(n) if kind == "integer" and float(n).is_integer() else float(n))
-            for n, t in zip(numbers, text, strict=True)
+            for n, t in zip(numbers.tolist(), text.tolist(), strict=True)
         ]
         return out, NUMBER_FORMATS[kind]
-    return list(text), None
+    return text.tolist(), None
 
 
 def _needs_care(values: list[Any]) -> bool:
@@ -259,36 +249,27 @@ def _needs_care(values: list[Any]) -> bool:
     )
 
 
-def _text_cell(ws, value: Any, *, font: Font | None = None, wrap: bool = False) -> WriteOnlyCell:
+def _text_cell(value: Any, *, font: str | None = None, wrap: bool = False) -> Cell:
+    """Text, never a formula whatever it starts with (the writer stores every str as text); one
+    that looks like a formula also gets Excel's quote prefix, so it stays text when edited."""
     text = safe_text(value)
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"  # never a formula, whatever the text starts with
-    if text[:1] in ("=", "+", "-", "@"):
-        cell.quotePrefix = True  # and stays text when someone edits it
-    if font is not None:
-        cell.font = font
-    if wrap:
-        cell.alignment = WRAP
-    return cell
+    return Cell(text, font=font, wrap=wrap, quote=text[:1] in ("=", "+", "-", "@"))
 
 
-def _value_cell(ws, value: Any, number_format: str | None) -> WriteOnlyCell | None:
+def _value_cell(value: Any, number_format: str | None) -> Cell:
     if isinstance(value, str):
-        return _text_cell(ws, value) if value != "" else WriteOnlyCell(ws, value=None)
-    cell = WriteOnlyCell(ws, value=value)
-    if number_format:
-        cell.number_format = number_format
-    return cell
+        return _text_cell(value) if value != "" else Cell(None)
+    return Cell(value, number_format=number_format or None)
 
 
-def _annotate(cell: WriteOnlyCell, notes: list[tuple[str, str]]) -> None:
+def _annotate(cell: Cell, notes: list[tuple[str, str]]) -> None:
     if not notes:
         return
     kinds = [k for k, _ in notes]
     kind = "replaced" if "replaced" in kinds else kinds[0]
     cell.fill = FILLS.get(kind, FILLS["replaced"])
     text = "\n".join(safe_text(m) for _, m in notes)
-    cell.comment = Comment(text[:2000], AUTHOR, width=320, height=110)
+    cell.comment = (text[:2000], 320, 110)  # text, width and height (px)
 
 
 def _link_sample(sheet: str) -> str:
@@ -296,16 +277,18 @@ def _link_sample(sheet: str) -> str:
     return f"{sheet}!AA999999"
 
 
-def _link_cell(ws, sheet: str, ref: str) -> WriteOnlyCell:
-    cell = _text_cell(ws, f"{sheet}!{ref}", font=LINK)
-    cell.hyperlink = Hyperlink(ref="", location=f"{quote_sheetname(sheet)}!{ref}", display=f"{sheet}!{ref}")
+def _link_cell(sheet: str, ref: str) -> Cell:
+    cell = _text_cell(f"{sheet}!{ref}", font=LINK)
+    cell.link = f"{quote_sheet(sheet)}!{ref}"
     return cell
 
 
 def _fit_widths(ws, frame: pd.DataFrame) -> list[bool]:
     """Each column as wide as its heading (never cut) or its widest value (of the first 2,000),
     within reason; returns which columns hold wider values."""
-    return fit_widths(ws, ((str(name), frame.iloc[:2000, i]) for i, name in enumerate(frame.columns)))
+    return fit_widths(
+        ws, ((str(name), frame.iloc[:2000, i].tolist()) for i, name in enumerate(frame.columns))
+    )
 
 
 def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> dict[int, int]:
@@ -314,14 +297,14 @@ def _write_rejected(ws, rejected: pd.DataFrame, source_headers: list[str]) -> di
     same = len(source_headers) + 1 == len(rejected.columns)
     headers = [*source_headers, "Error"] if same else [str(c) for c in rejected.columns]
     wrap = _fit_widths(ws, rejected.set_axis(headers, axis=1))
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(rejected.columns))}{len(rejected) + 1}"
-    ws.append([_text_cell(ws, h, font=BOLD) for h in headers])
+    ws.auto_filter = f"A1:{column_letter(len(rejected.columns))}{len(rejected) + 1}"
+    ws.append([_text_cell(h, font=BOLD) for h in headers])
     first: dict[int, int] = {}
     for pos, (row, values) in enumerate(zip(rejected.index, rejected.itertuples(index=False), strict=True)):
         first.setdefault(int(row), pos + 2)
         ws.append(
             [
-                _text_cell(ws, "" if v is None or (isinstance(v, float) and pd.isna(v)) else v, wrap=w)
+                _text_cell("" if v is None or (isinstance(v, float) and pd.isna(v)) else v, wrap=w)
                 for v, w in zip(values, wrap, strict=True)
             ]
         )
@@ -357,24 +340,24 @@ def _write_issues(
         ),
         wide=100,
     )
-    ws.auto_filter.ref = f"A1:F{max(2, min(len(issues), MAX_ISSUE_ROWS) + 1)}"
-    ws.append([_text_cell(ws, h, font=BOLD) for h in headers])
+    ws.auto_filter = f"A1:F{max(2, min(len(issues), MAX_ISSUE_ROWS) + 1)}"
+    ws.append([_text_cell(h, font=BOLD) for h in headers])
     for issue in issues[:MAX_ISSUE_ROWS]:
         link = None
         if issue.row is not None and issue.row in cells:
             name = issue.target if issue.target in fields else issue.column
             col = fields.index(name) + 1 if name in fields else 1
-            link = _link_cell(ws, records_name, f"{get_column_letter(col)}{cells[issue.row]}")
+            link = _link_cell(records_name, f"{column_letter(col)}{cells[issue.row]}")
         elif issue.row is not None and issue.row in rejected_cells:
             col = rejected_columns.index(issue.column) + 1 if issue.column in rejected_columns else 1
-            link = _link_cell(ws, "Rejected", f"{get_column_letter(col)}{rejected_cells[issue.row]}")
+            link = _link_cell("Rejected", f"{column_letter(col)}{rejected_cells[issue.row]}")
         ws.append(
             [
                 issue.row,
-                _text_cell(ws, issue.column or ""),
-                _text_cell(ws, issue.code),
-                _text_cell(ws, issue.severity),
-                _text_cell(ws, issue.message, wrap=True),
+                _text_cell(issue.column or ""),
+                _text_cell(issue.code),
+                _text_cell(issue.severity),
+                _text_cell(issue.message, wrap=True),
                 link,
             ]
         )
@@ -385,7 +368,7 @@ def _write_issues(
                 None,
                 None,
                 None,
-                _text_cell(ws, f"… and {len(issues) - MAX_ISSUE_ROWS:,} more: see manifest.json."),
+                _text_cell(f"… and {len(issues) - MAX_ISSUE_ROWS:,} more: see manifest.json."),
             ]
         )
 
@@ -396,19 +379,15 @@ def _write_summary(ws, summary: dict[str, Any]) -> None:
     fit_widths(ws, [("", [label for label, _ in body]), ("", [value for _, value in body])], wide=100)
     for label, value, style in lines:
         if style == "title":
-            ws.append([_text_cell(ws, label, font=TITLE)])
+            ws.append([_text_cell(label, font=TITLE)])
         elif style == "section":
             ws.append([])
-            ws.append([_text_cell(ws, label, font=BOLD)])
+            ws.append([_text_cell(label, font=BOLD)])
         else:
-            cell = (
-                WriteOnlyCell(ws, value=value)
-                if isinstance(value, int | float)
-                else _text_cell(ws, value, wrap=True)
-            )
+            cell = Cell(value) if isinstance(value, int | float) else _text_cell(value, wrap=True)
             if isinstance(value, float):
                 cell.number_format = "#,##0.00"
-            head = _text_cell(ws, label, wrap=True)
+            head = _text_cell(label, wrap=True)
             if style == "alert":  # rejected rows, held changes: what the reader must look at
                 head.fill = cell.fill = ALERT
                 head.font = BOLD
@@ -441,7 +420,7 @@ MEANING = {
 }
 
 
-def write_credit_limits_sheet(ws, rows: list[tuple]) -> None:
+def write_credit_limits_sheet(ws: Sheet, rows: list[tuple]) -> None:
     """``rows``: (row, ID, limit, status, limit before, status before, change, why)."""
     ws.freeze_panes = "C2"
     shown = [
@@ -449,18 +428,18 @@ def write_credit_limits_sheet(ws, rows: list[tuple]) -> None:
     ]
     columns = [[r[i] for r in shown[:2000]] for i in range(len(CREDIT_HEADINGS))]
     wrap = fit_widths(ws, zip(CREDIT_HEADINGS, columns, strict=True), wide=80)
-    ws.auto_filter.ref = f"A1:H{max(2, len(shown) + 1)}"
-    ws.append([_text_cell(ws, h, font=BOLD) for h in CREDIT_HEADINGS])
+    ws.auto_filter = f"A1:H{max(2, len(shown) + 1)}"
+    ws.append([_text_cell(h, font=BOLD) for h in CREDIT_HEADINGS])
     for row, customer, limit, status, was_limit, was_status, change, why in shown:
         cells = [
-            WriteOnlyCell(ws, value=row),
-            _text_cell(ws, customer),
-            _amount(ws, limit),
-            _text_cell(ws, status),
-            _amount(ws, was_limit),
-            _text_cell(ws, was_status),
-            _text_cell(ws, change, font=BOLD if change.startswith("HELD") else None),
-            _text_cell(ws, why, wrap=wrap[7]),
+            Cell(row),
+            _text_cell(customer),
+            _amount(limit),
+            _text_cell(status),
+            _amount(was_limit),
+            _text_cell(was_status),
+            _text_cell(change, font=BOLD if change.startswith("HELD") else None),
+            _text_cell(why, wrap=wrap[7]),
         ]
         if change.startswith(("changed", "released", "HELD")):
             for cell, now, before, name in (
@@ -477,10 +456,8 @@ def write_credit_limits_sheet(ws, rows: list[tuple]) -> None:
         ws.append(cells)
 
 
-def _amount(ws, text: str) -> WriteOnlyCell:
+def _amount(text: str) -> Cell:
     try:
-        cell = WriteOnlyCell(ws, value=float(text))
+        return Cell(float(text), number_format=NUMBER_FORMATS["amount"])
     except ValueError:
-        return _text_cell(ws, text)
-    cell.number_format = NUMBER_FORMATS["amount"]
-    return cell
+        return _text_cell(text)
