@@ -185,7 +185,8 @@ def write_report(
     L.append(
         "- **Seconds** is wall time from spawning to exit (Python start-up and imports included); **CPU s** is user+system "
         "time of that process; **Peak RSS** is its `ru_maxrss` (from `os.wait4`). Each run's JSON result is checked: "
-        "**Status** must be `converted` with 0 errors."
+        "**Status** must be `converted` with 0 errors. The converter is byte-compiled first (`compileall`), as "
+        "installing a wheel does, so no run compiles its modules from source."
     )
     L.append(
         "- **Floor**: a fresh `python` doing `pd.read_csv(FILE, dtype=str, keep_default_na=False, encoding=…)` + "
