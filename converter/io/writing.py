@@ -9,6 +9,7 @@ dates, RFC 4180 quoting.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import IO
 
@@ -28,14 +29,25 @@ class CsvWriter:
         self.columns = columns
         self.rows = 0
         self._fh: IO[str] = path.open("w", encoding=encoding, newline="")
-        self._writer = csv.writer(self._fh, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        # Rows are formatted into memory and reach the file in one write per chunk: the csv module
+        # quotes the same way, and the file encodes the chunk once instead of once per row.
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         self._writer.writerow(headers or columns)
+        self._flush_buffer()
 
     def write(self, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
         self._writer.writerows(rows(frame, self.columns))
+        self._flush_buffer()
         self.rows += len(frame)
+
+    def _flush_buffer(self) -> None:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._fh.write(text)
 
     def close(self) -> None:
         if not self._fh.closed:
