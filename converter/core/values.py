@@ -107,6 +107,39 @@ def texts(series: pd.Series) -> np.ndarray:
     )
 
 
+def text(series: pd.Series) -> pd.Series:
+    """``series.fillna("").astype(str)`` as plain object text: pandas' string dtype scans for
+    missing values on every operation, a column of ``str`` objects does not."""
+    return pd.Series(texts(series), index=series.index, dtype=object)
+
+
+def each_distinct(series: pd.Series, func) -> pd.Series:
+    """``func`` applied to the text of every cell (missing → ""), called once per distinct value
+    and broadcast back: a column's values repeat. Returns an object series on the same index."""
+    cells = texts(series)
+    if len(cells) <= 64:
+        return pd.Series([func(v) for v in cells], index=series.index, dtype=object)
+    codes, distinct = pd.factorize(cells)
+    done = np.empty(len(distinct), dtype=object)
+    done[:] = [func(v) for v in distinct]
+    return pd.Series(done[codes] if len(distinct) else done[:0], index=series.index, dtype=object)
+
+
+def distinct_mask(series: pd.Series, test) -> pd.Series:
+    """A boolean series: ``test`` of every cell's text, called once per distinct value."""
+    cells = texts(series)
+    if len(cells) <= 64:
+        return pd.Series(np.array([bool(test(v)) for v in cells], dtype=bool), index=series.index)
+    codes, distinct = pd.factorize(cells)
+    done = np.array([bool(test(v)) for v in distinct], dtype=bool)
+    return pd.Series(done[codes] if len(distinct) else done, index=series.index)
+
+
+def stripped(series: pd.Series) -> pd.Series:
+    """``text(series).str.strip()``, each distinct value stripped once."""
+    return each_distinct(series, str.strip)
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, str]]:
     """The frame's rows as dicts of text, built from object arrays (``to_dict`` boxes every cell)."""
     columns = list(frame.columns)

@@ -16,7 +16,19 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import blank, canonical_number, map_distinct, parse_bools, parse_dates, texts
+from ..core.values import (
+    blank,
+    canonical_number,
+    distinct_mask,
+    each_distinct,
+    map_distinct,
+    parse_bools,
+    parse_dates,
+    texts,
+)
+from ..core.values import (
+    text as as_text,
+)
 from ..io.layouts import Field, Layout
 from .cp1252 import encodable as _encodable
 from .cp1252 import to_cp1252 as _to_cp1252
@@ -74,7 +86,7 @@ def normalise_source(
         critical = layout.critical(f.name)
         if f.type not in _CODE and not (critical and f.required):
             continue  # plain text nobody checks here: carried as it came, not converted for nothing
-        text = out[f.name].fillna("").astype(str)
+        text = as_text(out[f.name])
         if critical and f.required:
             _report(
                 issues,
@@ -132,7 +144,7 @@ def _read_typed(text: pd.Series, f, layout: Layout, date_order: str, iso_only: b
         )
     if f.type == "code":
         canon = {a.casefold(): a for a in f.allowed}
-        mapped = text.str.strip().str.casefold().map(canon)
+        mapped = _canonical_codes(text, canon)
         bad = mapped.isna() & ~blank(text)
         allowed = ", ".join(f.allowed)
         return mapped, bad, lambda v: f"{v!r} is not allowed here; use one of: {allowed}."
@@ -147,6 +159,15 @@ _FORMULA_NEXT = re.compile(r"\x00\s*[=+\-@]")
 # followed by a function or a DDE call (``+cmd|' /C calc'!A0``, ``@SUM(A1)``). A phone number
 # such as ``+1 (617) 555-0100`` or an amount such as ``-5`` is not one.
 FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|])"
+_FORMULA_RE = re.compile(FORMULA)
+_ID_CHARS = re.compile(r'[*?+"\r\n]')
+_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _canonical_codes(text: pd.Series, canon: dict[str, str]) -> pd.Series:
+    """Each cell's code in its allowed spelling (matched stripped, without case); NaN where none."""
+    mapped = each_distinct(text, lambda v: canon.get(v.strip().casefold()))
+    return mapped.where(mapped.notna(), np.nan)
 
 
 @dataclass(frozen=True)
@@ -202,7 +223,7 @@ def check_target(
     for name in out.columns:
         f = layout.field(name)
         col = source_columns.get(name, name)
-        text = out[name].fillna("").astype(str)
+        text = as_text(out[name])
         empty = blank(text) if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
         label = f"{name!r}"
         if empty is not None and (f.required or name in layout.key):
@@ -236,9 +257,9 @@ def _sage_quotes_and_breaks(
     """Sage takes double quotes as field delimiters and reads one line per row: both replaced."""
     if not f.id and (screen.quote or screen.breaks):
         # Sage takes double quotes as field delimiters and cannot import them inside text.
-        quoted = text.str.contains('"', regex=False)
+        quoted = distinct_mask(text, lambda v: '"' in v)
         if quoted.any():
-            fixed = text.str.replace('"', "''", regex=False)
+            fixed = each_distinct(text, lambda v: v.replace('"', "''"))
             _report(
                 issues,
                 quoted,
@@ -252,7 +273,7 @@ def _sage_quotes_and_breaks(
                 target=name,
             )
             text = fixed
-        breaks = text.str.contains(r"[\r\n]", regex=True)
+        breaks = distinct_mask(text, lambda v: "\r" in v or "\n" in v)
         if breaks.any():
             _report(
                 issues,
@@ -266,7 +287,7 @@ def _sage_quotes_and_breaks(
                 "warning",
                 target=name,
             )
-            text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
+            text = each_distinct(text, lambda v: _BREAKS.sub(" ", v))
     return text
 
 
@@ -322,7 +343,7 @@ def _formulas_and_lengths(
     """Formula-like values are errors; Sage IDs too long or with forbidden characters are errors,
     other text too long for Sage is cut (with a warning)."""
     none = pd.Series(False, index=text.index)
-    formula = text.str.match(FORMULA) if screen.formula else none
+    formula = distinct_mask(text, _FORMULA_RE.match) if screen.formula else none
     longest = max(map(len, texts(text)), default=0)
     _report(
         issues,
@@ -336,7 +357,7 @@ def _formulas_and_lengths(
         text,
     )
     if sage and f.id:
-        too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
+        too_long = distinct_mask(text, lambda v: len(v) > SAGE_ID_LIMIT) if longest > SAGE_ID_LIMIT else none
         _report(
             issues,
             too_long,
@@ -347,7 +368,7 @@ def _formulas_and_lengths(
             ),
             text,
         )
-        bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
+        bad_chars = distinct_mask(text, _ID_CHARS.search) if screen.id_chars else none
         _report(
             issues,
             bad_chars,
@@ -360,7 +381,7 @@ def _formulas_and_lengths(
             text,
         )
     elif sage and f.max_length and longest > f.max_length:
-        long = text.str.len() > f.max_length
+        long = distinct_mask(text, lambda v: len(v) > f.max_length)
         if long.any():
             for pos in np.flatnonzero(long.to_numpy()):
                 value = text.iloc[pos]
@@ -374,7 +395,7 @@ def _formulas_and_lengths(
                         name,
                     )
                 )
-            text = text.where(~long, text.str.slice(0, f.max_length))
+            text = text.where(~long, each_distinct(text, lambda v: v[: f.max_length]))
     return text
 
 
@@ -393,7 +414,7 @@ def _allowed_codes(
     """A code the field does not allow: an error where it is critical, else left blank (noted once)."""
     if f.type == "code" and f.allowed:
         canon = {a.casefold(): a for a in f.allowed}
-        mapped = text.str.strip().str.casefold().map(canon)
+        mapped = _canonical_codes(text, canon)
         bad = mapped.isna() & ~empty
         allowed = ", ".join(f.allowed)
         if layout.critical(name):
