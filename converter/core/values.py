@@ -96,11 +96,13 @@ def printable(text: str) -> str:
 
 def texts(series: pd.Series) -> np.ndarray:
     """The column's cells as an object array of str (missing → ""), for fast plain loops."""
+    cells = series.to_numpy(dtype=object)
+    # A column of str only (the common case) is handed back as it is: filling missing values
+    # first would scan the column for them. The array may be read-only: callers never write to it.
+    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+        return cells
     cells = series.to_numpy(dtype=object, na_value="")
-    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=False) in (
-        "string",
-        "empty",
-    ):
+    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=False) == "string":
         return cells
     return np.array(
         [v if type(v) is str else "" if v is None or v != v else str(v) for v in cells], dtype=object
