@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import parse_numbers, texts
+from ..core.values import blank, distinct_mask, parse_numbers, texts
 from ..io.layouts import Layout
 
 DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
@@ -310,7 +310,7 @@ def cents(value: float) -> int:
 
 def amounts(series: pd.Series) -> pd.Series:
     """Canonical number text → float, blank as 0."""
-    return parse_numbers(series.fillna("").astype(str))[0].fillna(0.0)
+    return parse_numbers(series)[0].fillna(0.0)  # a missing cell reads as blank
 
 
 # ----------------------------------------------------------------- BizOps document rules
@@ -324,7 +324,7 @@ def skipped_documents(normal: pd.DataFrame, labels: pd.Series, entity: str) -> t
         return skip, issues
     firsts = ~labels.duplicated()
     if "Status" in normal.columns:
-        draft = normal["Status"].str.casefold() == "draft"
+        draft = distinct_mask(normal["Status"], lambda v: v.casefold() == "draft")
         for row in normal.index[(draft & firsts).to_numpy()]:
             issues.append(
                 Issue(
@@ -337,7 +337,7 @@ def skipped_documents(normal: pd.DataFrame, labels: pd.Series, entity: str) -> t
             )
         skip |= draft.groupby(labels).transform("any")
     if "SyncedAt" in normal.columns:
-        synced = normal["SyncedAt"].fillna("").str.strip() != ""
+        synced = ~blank(normal["SyncedAt"])
         for row in normal.index[(synced & firsts & ~skip).to_numpy()]:
             issues.append(
                 Issue(
@@ -356,8 +356,8 @@ def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
     """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
     such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
     cent = Decimal("0.01")
-    q_codes, q_distinct = pd.factorize(quantity.fillna("").astype(str).to_numpy(dtype=object))
-    p_codes, p_distinct = pd.factorize(price.fillna("").astype(str).to_numpy(dtype=object))
+    q_codes, q_distinct = pd.factorize(texts(quantity))
+    p_codes, p_distinct = pd.factorize(texts(price))
     # Each distinct (quantity, price) pair is multiplied once: products and quantities repeat.
     width = max(len(p_distinct), 1)
     pairs, pair_of = np.unique(q_codes.astype(np.int64) * width + p_codes, return_inverse=True)
@@ -397,11 +397,11 @@ def check_line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
     given = (
         normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
     )
-    blank = given.str.strip() == ""
-    normal[spec.amount] = given.where(~blank, expected)
+    empty = blank(given)
+    normal[spec.amount] = given.where(~empty, expected)
     exempt = (qty == 0) | (price < 0)
     diff = (amounts(normal[spec.amount]) - amounts(expected)).abs()
-    wrong = ~blank & ~exempt & (diff > 0.005)
+    wrong = ~empty & ~exempt & (diff > 0.005)
     issues = []
     for pos in np.flatnonzero(wrong.to_numpy()):
         row = normal.index[pos]

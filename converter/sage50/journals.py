@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import format_numbers, map_distinct
+from ..core.values import blank as is_blank
+from ..core.values import distinct_mask, format_numbers, map_distinct, stripped, text
 from ..io.layouts import Layout
 from ..sync.catalog import Catalog
 from .documents import DOC, BizOpsDoc, amounts, cents
@@ -148,7 +149,8 @@ def credit_sign(source: pd.DataFrame, spec: BizOpsDoc) -> pd.Series:
     """-1 on credit-memo rows, +1 elsewhere."""
     if spec.entity == "invoices" and "DocumentType" in source.columns:
         return pd.Series(
-            np.where(source["DocumentType"].str.casefold() == "creditmemo", -1, 1), index=source.index
+            np.where(distinct_mask(source["DocumentType"], lambda v: v.casefold() == "creditmemo"), -1, 1),
+            index=source.index,
         )
     return pd.Series(1, index=source.index)
 
@@ -206,19 +208,19 @@ def _resolve_accounts(out, source, spec: BizOpsDoc, journal: Journal, ctx: Build
         out["G/L Account"] = ""
     if spec.entity == "payments":
         return
-    gl = out["G/L Account"].fillna("").astype(str)
-    blank = gl.str.strip() == ""
+    gl = text(out["G/L Account"])
+    blank = is_blank(gl)
     if blank.any() and spec.sku:
-        sku = source[spec.sku].fillna("").astype(str)
+        sku = text(source[spec.sku])
         known = map_distinct(
             sku[blank], lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
         )
         gl = gl.where(~blank, known.reindex(gl.index).fillna(gl))
-        blank = gl.str.strip() == ""
+        blank = is_blank(gl)
     default = ctx.settings.get(journal.default_account_key)
     if blank.any() and default:
         gl = gl.where(~blank, str(default))
-        blank = gl.str.strip() == ""
+        blank = is_blank(gl)
     out["G/L Account"] = gl
     for row in blank[blank].index:
         doc = _doc_name(source, spec, row)
@@ -239,16 +241,16 @@ def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
     """Damaged returns never go back into stock: the configured non-inventory item carries them."""
     if "CreditReason" not in source.columns:
         return
-    damaged = (source["CreditReason"].str.casefold() == "damaged") & (sign < 0)
+    damaged = distinct_mask(source["CreditReason"], lambda v: v.casefold() == "damaged") & (sign < 0)
     if not damaged.any():
         return
     item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
-    sku = source["SKU"].fillna("").astype(str)
+    sku = text(source["SKU"])
     titles = map_distinct(sku, lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
     if "Description" in source.columns:
-        titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
+        titles = titles.where(titles != "", text(source["Description"]))
     out.loc[damaged, "Item ID"] = item
-    out.loc[damaged, "Description"] = (sku + " " + titles).str.strip()[damaged]
+    out.loc[damaged, "Description"] = stripped((sku + " " + titles)[damaged])
 
 
 def _template_row(
@@ -271,7 +273,7 @@ def _tax_rows(
     if rows.empty:
         return rows
     if spec.tax_code in source.columns:
-        codes = source.loc[rows.index, spec.tax_code].fillna("").astype(str).str.strip()
+        codes = stripped(source.loc[rows.index, spec.tax_code])
     else:
         codes = pd.Series("", index=rows.index)
     table = ctx.settings.get("sage50.sales_tax") or {}
@@ -392,18 +394,12 @@ def sage_signs(frame: pd.DataFrame, journal: Journal) -> pd.Series:
 def classify_sage_rows(frame: pd.DataFrame, journal: Journal, settings: Settings) -> pd.Series:
     """item, tax or freight, for each Sage distribution."""
     kind = pd.Series("item", index=frame.index, dtype=object)
-    item = (
-        frame["Item ID"].fillna("").astype(str).str.strip()
-        if "Item ID" in frame.columns
-        else pd.Series("", index=frame.index)
-    )
+    item = stripped(frame["Item ID"]) if "Item ID" in frame.columns else pd.Series("", index=frame.index)
     if journal.tax and "Sales Tax Agency ID" in frame.columns:
-        kind[frame["Sales Tax Agency ID"].fillna("").astype(str).str.strip() != ""] = "tax"
+        kind[~is_blank(frame["Sales Tax Agency ID"])] = "tax"
     freight = settings.get("sage50.freight_account")
     if journal.freight and freight and "G/L Account" in frame.columns:
-        kind[
-            (frame["G/L Account"].astype(str).str.strip() == str(freight)) & (item == "") & (kind == "item")
-        ] = "freight"
+        kind[(stripped(frame["G/L Account"]) == str(freight)) & (item == "") & (kind == "item")] = "freight"
     return kind
 
 
