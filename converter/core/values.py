@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
@@ -142,6 +143,41 @@ def stripped(series: pd.Series) -> pd.Series:
     return each_distinct(series, str.strip)
 
 
+class Distinct:
+    """A column held as its distinct values and each row's code into them, so a chain of checks
+    and fixes runs once per distinct value (a column's values repeat) and the rows are built
+    only when needed."""
+
+    __slots__ = ("codes", "index", "values")
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray, index: pd.Index) -> None:
+        self.codes, self.values, self.index = codes, values, index
+
+    @classmethod
+    def of(cls, series: pd.Series) -> Distinct:
+        codes, values = pd.factorize(texts(series))
+        return cls(codes, np.asarray(values, dtype=object), series.index)
+
+    def mask(self, test) -> pd.Series:
+        """``test`` of every row's text, as a boolean series."""
+        hits = np.array([bool(test(v)) for v in self.values], dtype=bool)
+        return pd.Series(hits[self.codes], index=self.index)
+
+    def map(self, func) -> Distinct:
+        """``func`` of every row's text (a new column with the same codes)."""
+        done = np.empty(len(self.values), dtype=object)
+        done[:] = [func(v) for v in self.values]
+        return Distinct(self.codes, done, self.index)
+
+    def at(self, pos: int) -> str:
+        """The text of the row at position ``pos``."""
+        return self.values[self.codes[pos]]
+
+    @property
+    def series(self) -> pd.Series:
+        return pd.Series(self.values[self.codes], index=self.index, dtype=object)
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, str]]:
     """The frame's rows as dicts of text, built from object arrays (``to_dict`` boxes every cell)."""
     columns = list(frame.columns)
@@ -165,12 +201,34 @@ def parse_dates(
     if empty.all():  # most date columns of most exports are blank: nothing to parse
         return out, bad
     filled = texts(series[~empty.to_numpy()])
-    # A date repeats on every line of a document: parse each distinct spelling once.
+    # A date repeats on every line of a document: parse each distinct spelling once; one already
+    # in the canonical spelling (the common case) needs no parsing at all.
     codes, distinct = pd.factorize(filled)
-    values, wrong = _parse_filled_dates(pd.Series(distinct, dtype=object), order=order, iso_only=iso_only)
-    out[~empty.to_numpy()] = values.to_numpy()[codes]
-    bad[~empty.to_numpy()] = wrong.to_numpy()[codes]
+    plain = np.array([_plain_iso(v) for v in distinct], dtype=bool)
+    values = np.asarray(distinct, dtype=object).copy()
+    wrong = np.zeros(len(distinct), dtype=bool)
+    if not plain.all():
+        rest = pd.Series(values[~plain], dtype=object)
+        parsed, unread = _parse_filled_dates(rest, order=order, iso_only=iso_only)
+        values[~plain] = parsed.to_numpy(dtype=object)
+        wrong[~plain] = unread.to_numpy(dtype=bool)
+    out[~empty.to_numpy()] = values[codes]
+    bad[~empty.to_numpy()] = wrong[codes]
     return out, bad
+
+
+_PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_iso(text: str) -> bool:
+    """``YYYY-MM-DD``, a real day between 1900 and 2199: parsing would give it back unchanged."""
+    if _PLAIN_ISO.fullmatch(text) is None or not "1900" <= text[:4] <= "2199":
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _parse_filled_dates(series: pd.Series, *, order: str, iso_only: bool) -> tuple[pd.Series, pd.Series]:

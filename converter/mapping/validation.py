@@ -17,14 +17,13 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.values import (
+    Distinct,
     blank,
     canonical_number,
-    distinct_mask,
     each_distinct,
-    map_distinct,
     parse_bools,
     parse_dates,
-    texts,
+    parse_numbers,
 )
 from ..core.values import (
     text as as_text,
@@ -43,15 +42,16 @@ def _report(
     column: str,
     code: str,
     message,
-    values: pd.Series,
+    values: pd.Series | Distinct,
     severity: str = "error",
     *,
     target: str | None = None,
 ) -> None:
     # Positional: journal rows built from one source row share its row number.
+    value = values.at if isinstance(values, Distinct) else values.iloc.__getitem__
     for pos in np.flatnonzero(mask.to_numpy()):
         issues.append(
-            Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity, target)  # type: ignore[arg-type]
+            Issue(int(mask.index[pos]), column, code, message(str(value(pos))), severity, target)  # type: ignore[arg-type]
         )
 
 
@@ -172,8 +172,8 @@ def _canonical_codes(text: pd.Series, canon: dict[str, str]) -> pd.Series:
 
 @dataclass(frozen=True)
 class _Screen:
-    """What a whole column may hold, found in one pass over its joined text, so the per-cell
-    checks run only on the few columns that need them."""
+    """What a whole column may hold, found in one pass over the joined text of its distinct
+    values, so the per-cell checks run only on the few columns that need them."""
 
     quote: bool
     breaks: bool
@@ -223,8 +223,12 @@ def check_target(
     for name in out.columns:
         f = layout.field(name)
         col = source_columns.get(name, name)
-        text = as_text(out[name])
-        empty = blank(text) if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
+        text = Distinct.of(out[name])  # each check and fix runs once per distinct value
+        empty = (
+            text.mask(_is_blank)
+            if f.required or name in layout.key or (f.type == "code" and f.allowed)
+            else None
+        )
         label = f"{name!r}"
         if empty is not None and (f.required or name in layout.key):
             _report(
@@ -238,28 +242,29 @@ def check_target(
         if f.type not in ("text", "code"):
             out[name] = _holdable(text, f, layout, col, issues, odd)
             continue
-        screen = _Screen.of(texts(text))
+        screen = _Screen.of(text.values)
         if sage:
             text = _sage_quotes_and_breaks(text, f, name, col, label, screen, issues)
             text = _sage_encoding(text, f, name, col, label, screen, issues)
         text = _formulas_and_lengths(text, f, name, col, label, screen, issues, keys=keys, sage=sage)
         if f.type == "code" and f.allowed:
-            text = _allowed_codes(text, f, layout, name, col, label, issues, empty=empty, odd=odd)
-        out[name] = text
+            out[name] = _allowed_codes(text.series, f, layout, name, col, label, issues, empty=empty, odd=odd)
+        else:
+            out[name] = text.series
     if own:
         issues += odd.issues()
     return out, issues
 
 
 def _sage_quotes_and_breaks(
-    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
-) -> pd.Series:
+    text: Distinct, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> Distinct:
     """Sage takes double quotes as field delimiters and reads one line per row: both replaced."""
     if not f.id and (screen.quote or screen.breaks):
         # Sage takes double quotes as field delimiters and cannot import them inside text.
-        quoted = distinct_mask(text, lambda v: '"' in v)
+        quoted = text.mask(lambda v: '"' in v)
         if quoted.any():
-            fixed = each_distinct(text, lambda v: v.replace('"', "''"))
+            fixed = text.map(lambda v: v.replace('"', "''"))
             _report(
                 issues,
                 quoted,
@@ -273,7 +278,7 @@ def _sage_quotes_and_breaks(
                 target=name,
             )
             text = fixed
-        breaks = distinct_mask(text, lambda v: "\r" in v or "\n" in v)
+        breaks = text.mask(lambda v: "\r" in v or "\n" in v)
         if breaks.any():
             _report(
                 issues,
@@ -287,17 +292,17 @@ def _sage_quotes_and_breaks(
                 "warning",
                 target=name,
             )
-            text = each_distinct(text, lambda v: _BREAKS.sub(" ", v))
+            text = text.map(lambda v: _BREAKS.sub(" ", v))
     return text
 
 
 def _sage_encoding(
-    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
-) -> pd.Series:
+    text: Distinct, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> Distinct:
     """Characters Windows-1252 cannot hold: an error in an ID, replaced (with a warning) elsewhere."""
     if f.id and not screen.cp1252:
         # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
-        unfit = ~map_distinct(text, _encodable)
+        unfit = text.mask(lambda v: not _encodable(v))
         _report(
             issues,
             unfit,
@@ -310,16 +315,16 @@ def _sage_encoding(
             text,
         )
     elif not screen.cp1252:
-        unfit = ~map_distinct(text, _encodable)
+        unfit = text.mask(lambda v: not _encodable(v))
         if unfit.any():
-            fixed = map_distinct(text, lambda v: v if _encodable(v) else _to_cp1252(v))
+            fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
             for pos in np.flatnonzero(unfit.to_numpy()):
                 issues.append(
                     Issue(
                         int(text.index[pos]),
                         col,
                         "unencodable",
-                        f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
+                        f"{label}: {text.at(pos)!r} has characters Windows-1252 cannot hold; written as {fixed.at(pos)!r}.",
                         "warning",
                         name,
                     )
@@ -328,8 +333,12 @@ def _sage_encoding(
     return text
 
 
+def _is_blank(text: str) -> bool:
+    return not text.strip()
+
+
 def _formulas_and_lengths(
-    text: pd.Series,
+    text: Distinct,
     f: Field,
     name: str,
     col: str,
@@ -339,12 +348,12 @@ def _formulas_and_lengths(
     *,
     keys: pd.Series,
     sage: bool,
-) -> pd.Series:
+) -> Distinct:
     """Formula-like values are errors; Sage IDs too long or with forbidden characters are errors,
     other text too long for Sage is cut (with a warning)."""
     none = pd.Series(False, index=text.index)
-    formula = distinct_mask(text, _FORMULA_RE.match) if screen.formula else none
-    longest = max(map(len, texts(text)), default=0)
+    formula = text.mask(_FORMULA_RE.match) if screen.formula else none
+    longest = max(map(len, text.values), default=0)
     _report(
         issues,
         formula,
@@ -357,7 +366,7 @@ def _formulas_and_lengths(
         text,
     )
     if sage and f.id:
-        too_long = distinct_mask(text, lambda v: len(v) > SAGE_ID_LIMIT) if longest > SAGE_ID_LIMIT else none
+        too_long = text.mask(lambda v: len(v) > SAGE_ID_LIMIT) if longest > SAGE_ID_LIMIT else none
         _report(
             issues,
             too_long,
@@ -368,7 +377,7 @@ def _formulas_and_lengths(
             ),
             text,
         )
-        bad_chars = distinct_mask(text, _ID_CHARS.search) if screen.id_chars else none
+        bad_chars = text.mask(_ID_CHARS.search) if screen.id_chars else none
         _report(
             issues,
             bad_chars,
@@ -381,10 +390,10 @@ def _formulas_and_lengths(
             text,
         )
     elif sage and f.max_length and longest > f.max_length:
-        long = distinct_mask(text, lambda v: len(v) > f.max_length)
+        long = text.mask(lambda v: len(v) > f.max_length)
         if long.any():
             for pos in np.flatnonzero(long.to_numpy()):
-                value = text.iloc[pos]
+                value = text.at(pos)
                 issues.append(
                     Issue(
                         int(text.index[pos]),
@@ -395,7 +404,7 @@ def _formulas_and_lengths(
                         name,
                     )
                 )
-            text = text.where(~long, each_distinct(text, lambda v: v[: f.max_length]))
+            text = text.map(lambda v: v[: f.max_length])  # only the long ones change
     return text
 
 
@@ -442,18 +451,23 @@ def _leave_blank(
 
 
 def _holdable(
-    text: pd.Series, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
+    column_text: Distinct, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
 ) -> pd.Series:
     """A typed target field keeps only values in its canonical spelling (the writer formats
     them for the target); others are an error where critical, else left blank with a warning."""
+    distinct = pd.Series(column_text.values, dtype=object)  # each distinct value is read once
     if f.type == "date":
-        _, bad = parse_dates(text, order="ymd", iso_only=True)
+        _, wrong = parse_dates(distinct, order="ymd", iso_only=True)
     elif f.type == "bool":
-        _, bad = parse_bools(text)
-    else:
-        _, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
-    if not bad.any():
+        _, wrong = parse_bools(distinct)
+    else:  # canonical_number's bad mask, without spelling the numbers out
+        values, wrong = parse_numbers(distinct)
+        if f.type == "integer":
+            wrong = wrong | (values.notna() & (values != np.floor(values)))
+    text = column_text.series
+    if not wrong.any():
         return text
+    bad = pd.Series(wrong.to_numpy(dtype=bool)[column_text.codes], index=text.index)
     if layout.critical(f.name):
         what = _WHAT[f.type]
         _report(
