@@ -25,9 +25,6 @@ from ..core.values import (
     parse_dates,
     parse_numbers,
 )
-from ..core.values import (
-    text as as_text,
-)
 from ..io.layouts import Field, Layout
 from .cp1252 import encodable as _encodable
 from .cp1252 import to_cp1252 as _to_cp1252
@@ -86,24 +83,27 @@ def normalise_source(
         critical = layout.critical(f.name)
         if f.type not in _CODE and not (critical and f.required):
             continue  # plain text nobody checks here: carried as it came, not converted for nothing
-        text = as_text(out[f.name])
+        text = Distinct.of(out[f.name])  # each distinct value is read once
         if critical and f.required:
             _report(
                 issues,
-                blank(text),
+                text.mask(_is_blank),
                 f.name,
                 "missing-value",
                 lambda _v, n=f.name: f"{n} is required; fill it in.",
                 text,
             )
-        values, bad, message = _read_typed(text, f, layout, date_order, iso_only)
+        distinct = pd.Series(text.values, dtype=object)
+        values, wrong, message = _read_typed(distinct, f, layout, date_order, iso_only)
         if values is None:
             continue
+        bad = pd.Series(wrong.to_numpy(dtype=bool)[text.codes], index=text.index)
         if critical:
             _report(issues, bad, f.name, f"bad-{_CODE[f.type]}", lambda v, m=message: m(v), text)
         elif bad.any():
-            odd.add(f.name, text[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
-        out[f.name] = values.where(~bad, text).fillna("")
+            odd.add(f.name, text.series[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
+        canonical = values.where(~wrong, distinct).fillna("").to_numpy(dtype=object)
+        out[f.name] = pd.Series(canonical[text.codes], index=text.index, dtype=object)
     if own:
         issues += odd.issues()
     return out, issues
