@@ -476,7 +476,7 @@ def split_sage(
     bizops_amount = amount * journal.line_sign * sign
     tax = bizops_amount.where(kind == "tax", 0.0).groupby(labels, sort=False).transform("sum")
     freight = bizops_amount.where(kind == "freight", 0.0).groupby(labels, sort=False).transform("sum")
-    lines = frame[kind == "item"].copy()
+    lines = frame[kind == "item"]  # a new frame already (copy-on-write): no deep copy
     lab = labels[kind == "item"]
     lines["Amount"] = money(bizops_amount[lines.index])
     if "Quantity" in lines.columns:
