@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import blank, distinct_mask, parse_numbers, texts
+from ..core.values import blank, distinct_mask, parse_numbers, text, texts
 from ..io.layouts import Layout
 
 DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
@@ -119,10 +119,15 @@ BIZOPS_DOCS = {
 
 
 def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    key = frame[columns[0]].fillna("").astype(str)
+    key = text(frame[columns[0]])  # plain str objects: no scan for missing values on each step
     for name in columns[1:]:
-        key = key + "\x1f" + frame[name].fillna("").astype(str)
+        key = key + "\x1f" + text(frame[name])
     return key
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Whole numbers as text (``run.astype(str)``), as plain str objects."""
+    return pd.Series(list(map(str, values.tolist())), index=values.index, dtype=object)
 
 
 def group_by_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Series, list[Issue]]:
@@ -130,7 +135,7 @@ def group_by_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Seri
     key = _key(frame, columns)
     start = key.ne(key.shift())
     run = start.cumsum()
-    label = key + "\x1e" + run.astype(str)
+    label = key + "\x1e" + _numbers(run)
     issues: list[Issue] = []
     first_run = run.groupby(key).transform("min")
     strays = run.ne(first_run)
@@ -159,8 +164,8 @@ def group_by_count(
     a run longer than its ``Number of Distributions`` holds several documents with that key.
     """
     key = _key(frame, key_columns)
-    if txn and txn in frame.columns and (frame[txn].fillna("") != "").any():
-        key = key + "\x1f" + frame[txn].fillna("").astype(str)
+    if txn and txn in frame.columns and (texts(frame[txn]) != "").any():
+        key = key + "\x1f" + text(frame[txn])
     run = key.ne(key.shift()).cumsum()
     n, _ = (
         parse_numbers(frame[count])
@@ -183,10 +188,11 @@ def group_by_count(
             i += step
             part += 1
     sub = pd.Series(sub, index=frame.index)
-    label = key + "\x1e" + run.astype(str) + "." + sub.astype(str)
+    label = key + "\x1e" + _numbers(run) + "." + _numbers(sub)
     issues: list[Issue] = []
-    size = label.groupby(label).transform("size")
-    declared = n.groupby(label).transform("first")
+    codes = pd.factorize(label.to_numpy(dtype=object))[0]  # each label as a number: cheap groupings
+    size = pd.Series(np.bincount(codes)[codes], index=frame.index)
+    declared = n.groupby(codes).transform("first")
     wrong = declared.isna() | size.ne(declared)
     firsts = ~label.duplicated()
     for p in np.flatnonzero((wrong & firsts).to_numpy()):
