@@ -204,11 +204,12 @@ def parse_dates(
     # A date repeats on every line of a document: parse each distinct spelling once; one already
     # in the canonical spelling (the common case) needs no parsing at all.
     codes, distinct = pd.factorize(filled)
-    plain = np.array([_plain_iso(v) for v in distinct], dtype=bool)
-    values = np.asarray(distinct, dtype=object).copy()
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = [_plain_date(v, order, iso_only) for v in distinct]
+    plain = np.array([v is not None for v in values], dtype=bool)  # None: the full parse decides
     wrong = np.zeros(len(distinct), dtype=bool)
     if not plain.all():
-        rest = pd.Series(values[~plain], dtype=object)
+        rest = pd.Series(np.asarray(distinct, dtype=object)[~plain], dtype=object)
         parsed, unread = _parse_filled_dates(rest, order=order, iso_only=iso_only)
         values[~plain] = parsed.to_numpy(dtype=object)
         wrong[~plain] = unread.to_numpy(dtype=bool)
@@ -218,17 +219,34 @@ def parse_dates(
 
 
 _PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_PARTS = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})")
 
 
-def _plain_iso(text: str) -> bool:
-    """``YYYY-MM-DD``, a real day between 1900 and 2199: parsing would give it back unchanged."""
-    if _PLAIN_ISO.fullmatch(text) is None or not "1900" <= text[:4] <= "2199":
-        return False
+def _plain_date(text: str, order: str, iso_only: bool) -> str | None:
+    """The canonical spelling of a date in one of the plain forms (``YYYY-MM-DD``; ``M/D/YY`` or
+    ``D/M/YYYY`` in the stated order), a real day between 1900 and 2199, exactly as the full parse
+    would give it; None for anything else (the full parse decides)."""
+    if _PLAIN_ISO.fullmatch(text) is not None:
+        if not "1900" <= text[:4] <= "2199":
+            return None
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            return None
+    found = None if iso_only or order not in ("mdy", "dmy") else _PLAIN_PARTS.fullmatch(text)
+    if found is None:
+        return None
+    first, second, spelled_year = found.groups()
+    month, day = (int(first), int(second)) if order == "mdy" else (int(second), int(first))
+    year = int(spelled_year)
+    if len(spelled_year) == 2:
+        year += 2000 if year < YEAR_PIVOT else 1900
+    elif not 1900 <= year <= 2199:
+        return None
     try:
-        date.fromisoformat(text)
+        return date(year, month, day).isoformat()
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _parse_filled_dates(series: pd.Series, *, order: str, iso_only: bool) -> tuple[pd.Series, pd.Series]:
@@ -350,13 +368,37 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
     """Parse and re-spell a numeric column per its layout type. Returns (text, bad mask)."""
-    codes, distinct = pd.factorize(texts(series))  # amounts and quantities repeat: each is read once
+    cells = texts(series)
+    codes, distinct = pd.factorize(cells)  # amounts and quantities repeat: each is read once
     if len(distinct) < len(series):
         out, bad = canonical_number(pd.Series(distinct, dtype=object), type_=type_, decimals=decimals)
         return (
             pd.Series(out.to_numpy()[codes], index=series.index, dtype=object),
             pd.Series(bad.to_numpy()[codes], index=series.index),
         )
+    # A value already in its canonical spelling (most amounts of an export) is its own result.
+    plain = _PLAIN_NUMBER.get(type_)
+    same = np.array([plain.fullmatch(v) is not None for v in cells], dtype=bool) if plain else None
+    if same is None or not same.any():
+        return _canonical_numbers(series, type_=type_, decimals=decimals)
+    out = pd.Series(cells, index=series.index, dtype=object)
+    bad = pd.Series(False, index=series.index)
+    if not same.all():
+        rest_out, rest_bad = _canonical_numbers(series[~same], type_=type_, decimals=decimals)
+        out[~same] = rest_out.to_numpy(dtype=object)
+        bad[~same] = rest_bad.to_numpy(dtype=bool)
+    return out, bad
+
+
+# Canonical spellings that parsing and re-spelling give back unchanged: no sign but "-", no
+# leading zeros, no negative zero, and few enough digits that a float holds them exactly.
+_PLAIN_NUMBER = {
+    "amount": re.compile(r"(?!-0\.00\Z)-?(?:0|[1-9][0-9]{0,11})\.[0-9]{2}"),
+    "integer": re.compile(r"(?!-0\Z)-?(?:0|[1-9][0-9]{0,14})"),
+}
+
+
+def _canonical_numbers(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
     values, bad = parse_numbers(series)
     if type_ == "integer":
         not_whole = values.notna() & (values != np.floor(values))
