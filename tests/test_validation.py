@@ -289,3 +289,37 @@ def test_bizops_target_with_a_max_length_is_not_truncated():
 def test_quote_or_line_break_in_a_sage_id_is_an_error():
     _, issues = check(frame({"ID": ['AB"C', "AB\nC"]}))
     assert rcc(issues) == {(2, "ID", "bad-id"), (3, "ID", "bad-id")}
+
+
+def test_length_is_checked_after_double_quotes_are_replaced():
+    # 9 characters as given, 11 once each double quote is two apostrophes: too long for Name (10).
+    out, issues = check(frame({"ID": ["C1", "C2"], "Name": ['Ab "cd" e', "ok"]}))
+    assert rcc(issues) == {(2, "Name", "quote-replaced"), (2, "Name", "too-long")}
+    assert out["Name"].tolist() == ["Ab ''cd'' ", "ok"]
+
+
+def test_target_checks_report_every_row_of_a_repeated_value():
+    # Checks run once per distinct value; each row holding it is still reported, at its own row.
+    names = ['The "Best" Shop', "ok", 'The "Best" Shop', "fine", 'The "Best" Shop'] * 20
+    data = frame({"ID": [f"C{n}" for n in range(100)], "Name": names}, index=range(2, 102))
+    out, issues = check(data)
+    quoted = [i.row for i in issues if i.code == "quote-replaced"]
+    cut = [i.row for i in issues if i.code == "too-long"]
+    expected = [r for r, name in zip(range(2, 102), names, strict=True) if '"' in name]
+    assert quoted == expected and cut == expected
+    assert out["Name"].tolist() == ["The ''Best", "ok", "The ''Best", "fine", "The ''Best"] * 20
+
+
+def test_normalise_source_broadcasts_each_distinct_value_to_its_rows():
+    data = frame(
+        {
+            "ID": ["C1", "C2", "", "C4"] * 30,
+            "Since": ["6/1/26", "13/45/26", "2026-06-01", ""] * 30,
+            "Limit": ["12.5", "-0.00", "1,234.00", "7.00"] * 30,
+        },
+        index=range(2, 122),
+    )
+    out, issues = normalise_source(data, SOURCE, date_order="mdy")
+    assert out["Since"].tolist() == ["2026-06-01", "13/45/26", "2026-06-01", ""] * 30
+    assert out["Limit"].tolist() == ["12.50", "0.00", "1,234.00", "7.00"] * 30
+    assert [i.row for i in issues if i.code == "missing-value" and i.column == "ID"] == list(range(4, 122, 4))

@@ -80,3 +80,32 @@ def test_csv_writer_quotes_only_when_needed_and_uses_given_headings(tmp_path):
     writer.write(frame({"a": ['say "hi"', "plain"], "b": ["line\nbreak", None]}))
     writer.close()
     assert path.read_bytes() == b'A col,B col\r\n"say ""hi""","line\nbreak"\r\nplain,\r\n'
+
+
+def test_writer_quotes_exactly_like_the_csv_module_across_chunks(tmp_path):
+    import csv
+    import io
+
+    columns = ["A", "B", "C"]
+    chunks = [
+        frame({"A": ["plain", 'say "hi"'], "B": ["a,b", ""], "C": ["line\r\nbreak", "x\ny"]}),
+        frame({"A": ["", "café"], "B": [" lead", "trail "], "C": ['"', "\r"]}, index=(4, 5)),
+    ]
+    writer = CsvWriter(tmp_path / "out.csv", columns, encoding="utf-8")
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.close()
+    expected = io.StringIO(newline="")
+    reference = csv.writer(expected, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    reference.writerow(columns)
+    for chunk in chunks:
+        reference.writerows(chunk[columns].itertuples(index=False))
+    assert (tmp_path / "out.csv").read_bytes() == expected.getvalue().encode("utf-8")
+    assert writer.rows == 4
+
+
+def test_writer_single_blank_column_row_is_quoted_as_before(tmp_path):
+    writer = CsvWriter(tmp_path / "one.csv", ["A"], encoding="utf-8")
+    writer.write(frame({"A": ["", "x"]}))
+    writer.close()
+    assert (tmp_path / "one.csv").read_bytes() == b'A\r\n""\r\nx\r\n'

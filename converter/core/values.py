@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from json.encoder import encode_basestring as _quote
 from typing import Any
 
@@ -96,15 +97,85 @@ def printable(text: str) -> str:
 
 def texts(series: pd.Series) -> np.ndarray:
     """The column's cells as an object array of str (missing → ""), for fast plain loops."""
+    cells = series.to_numpy(dtype=object)
+    # A column of str only (the common case) is handed back as it is: filling missing values
+    # first would scan the column for them. The array may be read-only: callers never write to it.
+    if pd.api.types.infer_dtype(cells, skipna=False) in ("string", "empty"):
+        return cells
     cells = series.to_numpy(dtype=object, na_value="")
-    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=False) in (
-        "string",
-        "empty",
-    ):
+    if isinstance(series.dtype, pd.StringDtype) or pd.api.types.infer_dtype(cells, skipna=False) == "string":
         return cells
     return np.array(
         [v if type(v) is str else "" if v is None or v != v else str(v) for v in cells], dtype=object
     )
+
+
+def text(series: pd.Series) -> pd.Series:
+    """``series.fillna("").astype(str)`` as plain object text: pandas' string dtype scans for
+    missing values on every operation, a column of ``str`` objects does not."""
+    return pd.Series(texts(series), index=series.index, dtype=object)
+
+
+def each_distinct(series: pd.Series, func) -> pd.Series:
+    """``func`` applied to the text of every cell (missing → ""), called once per distinct value
+    and broadcast back: a column's values repeat. Returns an object series on the same index."""
+    cells = texts(series)
+    if len(cells) <= 64:
+        return pd.Series([func(v) for v in cells], index=series.index, dtype=object)
+    codes, distinct = pd.factorize(cells)
+    done = np.empty(len(distinct), dtype=object)
+    done[:] = [func(v) for v in distinct]
+    return pd.Series(done[codes] if len(distinct) else done[:0], index=series.index, dtype=object)
+
+
+def distinct_mask(series: pd.Series, test) -> pd.Series:
+    """A boolean series: ``test`` of every cell's text, called once per distinct value."""
+    cells = texts(series)
+    if len(cells) <= 64:
+        return pd.Series(np.array([bool(test(v)) for v in cells], dtype=bool), index=series.index)
+    codes, distinct = pd.factorize(cells)
+    done = np.array([bool(test(v)) for v in distinct], dtype=bool)
+    return pd.Series(done[codes] if len(distinct) else done, index=series.index)
+
+
+def stripped(series: pd.Series) -> pd.Series:
+    """``text(series).str.strip()``, each distinct value stripped once."""
+    return each_distinct(series, str.strip)
+
+
+class Distinct:
+    """A column held as its distinct values and each row's code into them, so a chain of checks
+    and fixes runs once per distinct value (a column's values repeat) and the rows are built
+    only when needed."""
+
+    __slots__ = ("codes", "index", "values")
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray, index: pd.Index) -> None:
+        self.codes, self.values, self.index = codes, values, index
+
+    @classmethod
+    def of(cls, series: pd.Series) -> Distinct:
+        codes, values = pd.factorize(texts(series))
+        return cls(codes, np.asarray(values, dtype=object), series.index)
+
+    def mask(self, test) -> pd.Series:
+        """``test`` of every row's text, as a boolean series."""
+        hits = np.array([bool(test(v)) for v in self.values], dtype=bool)
+        return pd.Series(hits[self.codes], index=self.index)
+
+    def map(self, func) -> Distinct:
+        """``func`` of every row's text (a new column with the same codes)."""
+        done = np.empty(len(self.values), dtype=object)
+        done[:] = [func(v) for v in self.values]
+        return Distinct(self.codes, done, self.index)
+
+    def at(self, pos: int) -> str:
+        """The text of the row at position ``pos``."""
+        return self.values[self.codes[pos]]
+
+    @property
+    def series(self) -> pd.Series:
+        return pd.Series(self.values[self.codes], index=self.index, dtype=object)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, str]]:
@@ -130,12 +201,52 @@ def parse_dates(
     if empty.all():  # most date columns of most exports are blank: nothing to parse
         return out, bad
     filled = texts(series[~empty.to_numpy()])
-    # A date repeats on every line of a document: parse each distinct spelling once.
+    # A date repeats on every line of a document: parse each distinct spelling once; one already
+    # in the canonical spelling (the common case) needs no parsing at all.
     codes, distinct = pd.factorize(filled)
-    values, wrong = _parse_filled_dates(pd.Series(distinct, dtype=object), order=order, iso_only=iso_only)
-    out[~empty.to_numpy()] = values.to_numpy()[codes]
-    bad[~empty.to_numpy()] = wrong.to_numpy()[codes]
+    values = np.empty(len(distinct), dtype=object)
+    values[:] = [_plain_date(v, order, iso_only) for v in distinct]
+    plain = np.array([v is not None for v in values], dtype=bool)  # None: the full parse decides
+    wrong = np.zeros(len(distinct), dtype=bool)
+    if not plain.all():
+        rest = pd.Series(np.asarray(distinct, dtype=object)[~plain], dtype=object)
+        parsed, unread = _parse_filled_dates(rest, order=order, iso_only=iso_only)
+        values[~plain] = parsed.to_numpy(dtype=object)
+        wrong[~plain] = unread.to_numpy(dtype=bool)
+    out[~empty.to_numpy()] = values[codes]
+    bad[~empty.to_numpy()] = wrong[codes]
     return out, bad
+
+
+_PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PLAIN_PARTS = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{2}|[0-9]{4})")
+
+
+def _plain_date(text: str, order: str, iso_only: bool) -> str | None:
+    """The canonical spelling of a date in one of the plain forms (``YYYY-MM-DD``; ``M/D/YY`` or
+    ``D/M/YYYY`` in the stated order), a real day between 1900 and 2199, exactly as the full parse
+    would give it; None for anything else (the full parse decides)."""
+    if _PLAIN_ISO.fullmatch(text) is not None:
+        if not "1900" <= text[:4] <= "2199":
+            return None
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            return None
+    found = None if iso_only or order not in ("mdy", "dmy") else _PLAIN_PARTS.fullmatch(text)
+    if found is None:
+        return None
+    first, second, spelled_year = found.groups()
+    month, day = (int(first), int(second)) if order == "mdy" else (int(second), int(first))
+    year = int(spelled_year)
+    if len(spelled_year) == 2:
+        year += 2000 if year < YEAR_PIVOT else 1900
+    elif not 1900 <= year <= 2199:
+        return None
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def _parse_filled_dates(series: pd.Series, *, order: str, iso_only: bool) -> tuple[pd.Series, pd.Series]:
@@ -257,13 +368,37 @@ def format_numbers(values: pd.Series, *, decimals: int, min_decimals: int | None
 
 def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
     """Parse and re-spell a numeric column per its layout type. Returns (text, bad mask)."""
-    codes, distinct = pd.factorize(texts(series))  # amounts and quantities repeat: each is read once
+    cells = texts(series)
+    codes, distinct = pd.factorize(cells)  # amounts and quantities repeat: each is read once
     if len(distinct) < len(series):
         out, bad = canonical_number(pd.Series(distinct, dtype=object), type_=type_, decimals=decimals)
         return (
             pd.Series(out.to_numpy()[codes], index=series.index, dtype=object),
             pd.Series(bad.to_numpy()[codes], index=series.index),
         )
+    # A value already in its canonical spelling (most amounts of an export) is its own result.
+    plain = _PLAIN_NUMBER.get(type_)
+    same = np.array([plain.fullmatch(v) is not None for v in cells], dtype=bool) if plain else None
+    if same is None or not same.any():
+        return _canonical_numbers(series, type_=type_, decimals=decimals)
+    out = pd.Series(cells, index=series.index, dtype=object)
+    bad = pd.Series(False, index=series.index)
+    if not same.all():
+        rest_out, rest_bad = _canonical_numbers(series[~same], type_=type_, decimals=decimals)
+        out[~same] = rest_out.to_numpy(dtype=object)
+        bad[~same] = rest_bad.to_numpy(dtype=bool)
+    return out, bad
+
+
+# Canonical spellings that parsing and re-spelling give back unchanged: no sign but "-", no
+# leading zeros, no negative zero, and few enough digits that a float holds them exactly.
+_PLAIN_NUMBER = {
+    "amount": re.compile(r"(?!-0\.00\Z)-?(?:0|[1-9][0-9]{0,11})\.[0-9]{2}"),
+    "integer": re.compile(r"(?!-0\Z)-?(?:0|[1-9][0-9]{0,14})"),
+}
+
+
+def _canonical_numbers(series: pd.Series, *, type_: str, decimals: int | None) -> tuple[pd.Series, pd.Series]:
     values, bad = parse_numbers(series)
     if type_ == "integer":
         not_whole = values.notna() & (values != np.floor(values))

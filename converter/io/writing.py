@@ -9,6 +9,8 @@ dates, RFC 4180 quoting.
 from __future__ import annotations
 
 import csv
+import io
+from itertools import islice
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +18,8 @@ import pandas as pd
 
 from ..core.values import format_sage_dates, rows
 from .layouts import Layout
+
+_BATCH_ROWS = 4096
 
 
 class CsvWriter:
@@ -28,14 +32,27 @@ class CsvWriter:
         self.columns = columns
         self.rows = 0
         self._fh: IO[str] = path.open("w", encoding=encoding, newline="")
-        self._writer = csv.writer(self._fh, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        # Rows are formatted into memory and reach the file in one write per batch of rows: the csv
+        # module quotes the same way, and the file encodes a batch at once instead of each row.
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         self._writer.writerow(headers or columns)
+        self._flush_buffer()
 
     def write(self, frame: pd.DataFrame) -> None:
         if frame.empty:
             return
-        self._writer.writerows(rows(frame, self.columns))
+        cells = rows(frame, self.columns)
+        for _ in range(0, len(frame), _BATCH_ROWS):  # a bounded buffer, however large the chunk
+            self._writer.writerows(islice(cells, _BATCH_ROWS))
+            self._flush_buffer()
         self.rows += len(frame)
+
+    def _flush_buffer(self) -> None:
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._fh.write(text)
 
     def close(self) -> None:
         if not self._fh.closed:

@@ -45,7 +45,17 @@ import pandas as pd
 from ..core.errors import ConfigError
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import blank, format_numbers, parse_bools, parse_dates, parse_numbers
+from ..core.values import (
+    blank,
+    distinct_mask,
+    each_distinct,
+    format_numbers,
+    parse_bools,
+    parse_dates,
+    parse_numbers,
+    stripped,
+    text,
+)
 from ..io.layouts import (
     Layout,
     MapTemplate,
@@ -129,7 +139,14 @@ class _Step:
 def _text(value: pd.Series | list[pd.Series]) -> pd.Series:
     if isinstance(value, list):
         raise ValueError("several source columns must be combined with `join` first")
-    return value.fillna("").astype(str)
+    return text(value)
+
+
+def _looked_up(values: pd.Series, table: dict[str, str], key) -> pd.Series:
+    """Each cell's entry in ``table`` (under ``key(cell)``), NaN where it has none; each distinct
+    value is looked up once."""
+    found = each_distinct(values, lambda v: table.get(key(v)))
+    return found.where(found.notna(), np.nan)
 
 
 def _op_copy(v, _t, _s):
@@ -137,11 +154,11 @@ def _op_copy(v, _t, _s):
 
 
 def _op_strip(v, _t, _s):
-    return _text(v).str.strip()
+    return stripped(_text(v))
 
 
 def _op_upper(v, _t, _s):
-    return _text(v).str.upper()
+    return each_distinct(_text(v), str.upper)
 
 
 def _op_date(v, _t, s: _Step):
@@ -172,9 +189,9 @@ def _op_bool(v, _t, s: _Step):
 
 
 def _op_code_map(v, t, s: _Step):
-    text = _text(v).str.strip()
+    text = stripped(_text(v))
     mapping = {str(k).casefold(): str(val) for k, val in t["map"].items()}
-    out = text.str.casefold().map(mapping)
+    out = _looked_up(text, mapping, str.casefold)
     unknown = out.isna() & (text != "")
     if "default" in t:
         s.note(
@@ -228,7 +245,7 @@ def _op_truncate(v, t, s: _Step):
         length = s.ctx.target_layout.field(s.rule.target).max_length
     if not length:
         return text
-    long = text.str.len() > length
+    long = distinct_mask(text, lambda x: len(x) > length)
     s.report(
         long,
         "too-long",
@@ -236,24 +253,20 @@ def _op_truncate(v, t, s: _Step):
         text,
         "warning",
     )
-    return text.str.slice(0, length)
+    return each_distinct(text, lambda x: x[:length])
 
 
 def _op_split_name(v, t, _s):
-    text = _text(v).str.strip()
-    parts = text.str.rsplit(" ", n=1, expand=True)
-    if parts.shape[1] == 1:
-        parts[1] = None
-    single = parts[1].isna()
-    if t["part"] == "first":
-        return parts[0].where(~single, text).fillna("")
-    return parts[1].where(~single, "").fillna("")
+    text = stripped(_text(v))
+    if t["part"] == "first":  # "Jane Q. Doe" → "Jane Q."; a single word is the first name
+        return each_distinct(text, lambda x: x.rsplit(" ", 1)[0])
+    return each_distinct(text, lambda x: x.rsplit(" ", 1)[1] if " " in x else "")
 
 
 def _op_join(v, t, _s):
     cols = v if isinstance(v, list) else [v]
     sep = t.get("separator", " ")
-    texts = [c.fillna("").astype(str).str.strip() for c in cols]
+    texts = [stripped(c) for c in cols]
     out = texts[0]
     for nxt in texts[1:]:
         both = (out != "") & (nxt != "")
@@ -263,10 +276,10 @@ def _op_join(v, t, _s):
 
 def _op_first(v, t, s: _Step):
     cols = v if isinstance(v, list) else [v]
-    out = cols[0].fillna("").astype(str)
+    out = text(cols[0])
     for n, nxt in enumerate(cols[1:], start=1):
-        filled = nxt.fillna("").astype(str)
-        stand_in = (out.str.strip() == "") & (filled.str.strip() != "")
+        filled = text(nxt)
+        stand_in = blank(out) & ~blank(filled)
         if t.get("warn") and stand_in.any():
             first, other = s.rule.sources[0], s.rule.sources[n]
             s.ctx.issues += [
@@ -312,7 +325,7 @@ def _op_config(v, t, s: _Step):
 
 
 def _op_config_lookup(v, t, s: _Step):
-    text = _text(v).str.strip()
+    text = stripped(_text(v))
     table = s.ctx.settings.get(t["table"])
     if not isinstance(table, dict):
         raise ConfigError(
@@ -321,7 +334,7 @@ def _op_config_lookup(v, t, s: _Step):
     pairs = {str(k): str(val) for k, val in table.items()}
     if t.get("reverse"):
         pairs = {val: k for k, val in pairs.items()}
-    out = text.map(pairs)
+    out = _looked_up(text, pairs, str)
     missing = out.isna() & (text != "")
     where = f"[{t['table']}]"
     if s.critical or not t.get("reverse"):
@@ -377,7 +390,7 @@ def apply_rule(frame: pd.DataFrame, rule: Rule, ctx: MapContext) -> pd.Series:
     result = _text(value) if not isinstance(value, list) else _op_join(value, {}, step)
     if rule.when:
         cond_col = frame[rule.when["column"]] if rule.when["column"] in frame.columns else empty
-        cond = cond_col.fillna("").astype(str).str.strip().str.casefold()
+        cond = each_distinct(cond_col, lambda x: x.strip().casefold())
         keep = pd.Series(True, index=frame.index)
         if "equals" in rule.when:
             keep &= cond == rule.when["equals"].casefold()

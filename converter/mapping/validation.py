@@ -16,7 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import blank, canonical_number, map_distinct, parse_bools, parse_dates, texts
+from ..core.values import (
+    Distinct,
+    blank,
+    canonical_number,
+    each_distinct,
+    parse_bools,
+    parse_dates,
+    parse_numbers,
+)
 from ..io.layouts import Field, Layout
 from .cp1252 import encodable as _encodable
 from .cp1252 import to_cp1252 as _to_cp1252
@@ -31,15 +39,16 @@ def _report(
     column: str,
     code: str,
     message,
-    values: pd.Series,
+    values: pd.Series | Distinct,
     severity: str = "error",
     *,
     target: str | None = None,
 ) -> None:
     # Positional: journal rows built from one source row share its row number.
+    value = values.at if isinstance(values, Distinct) else values.iloc.__getitem__
     for pos in np.flatnonzero(mask.to_numpy()):
         issues.append(
-            Issue(int(mask.index[pos]), column, code, message(str(values.iloc[pos])), severity, target)  # type: ignore[arg-type]
+            Issue(int(mask.index[pos]), column, code, message(str(value(pos))), severity, target)  # type: ignore[arg-type]
         )
 
 
@@ -74,24 +83,27 @@ def normalise_source(
         critical = layout.critical(f.name)
         if f.type not in _CODE and not (critical and f.required):
             continue  # plain text nobody checks here: carried as it came, not converted for nothing
-        text = out[f.name].fillna("").astype(str)
+        text = Distinct.of(out[f.name])  # each distinct value is read once
         if critical and f.required:
             _report(
                 issues,
-                blank(text),
+                text.mask(_is_blank),
                 f.name,
                 "missing-value",
                 lambda _v, n=f.name: f"{n} is required; fill it in.",
                 text,
             )
-        values, bad, message = _read_typed(text, f, layout, date_order, iso_only)
+        distinct = pd.Series(text.values, dtype=object)
+        values, wrong, message = _read_typed(distinct, f, layout, date_order, iso_only)
         if values is None:
             continue
+        bad = pd.Series(wrong.to_numpy(dtype=bool)[text.codes], index=text.index)
         if critical:
             _report(issues, bad, f.name, f"bad-{_CODE[f.type]}", lambda v, m=message: m(v), text)
         elif bad.any():
-            odd.add(f.name, text[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
-        out[f.name] = values.where(~bad, text).fillna("")
+            odd.add(f.name, text.series[bad], what=_WHAT[f.type], fate="carried as it came", stage="read")
+        canonical = values.where(~wrong, distinct).fillna("").to_numpy(dtype=object)
+        out[f.name] = pd.Series(canonical[text.codes], index=text.index, dtype=object)
     if own:
         issues += odd.issues()
     return out, issues
@@ -132,7 +144,7 @@ def _read_typed(text: pd.Series, f, layout: Layout, date_order: str, iso_only: b
         )
     if f.type == "code":
         canon = {a.casefold(): a for a in f.allowed}
-        mapped = text.str.strip().str.casefold().map(canon)
+        mapped = _canonical_codes(text, canon)
         bad = mapped.isna() & ~blank(text)
         allowed = ", ".join(f.allowed)
         return mapped, bad, lambda v: f"{v!r} is not allowed here; use one of: {allowed}."
@@ -147,12 +159,21 @@ _FORMULA_NEXT = re.compile(r"\x00\s*[=+\-@]")
 # followed by a function or a DDE call (``+cmd|' /C calc'!A0``, ``@SUM(A1)``). A phone number
 # such as ``+1 (617) 555-0100`` or an amount such as ``-5`` is not one.
 FORMULA = r"^\s*(?:=|[+\-@].*[A-Za-z_][A-Za-z0-9_.]*[(|])"
+_FORMULA_RE = re.compile(FORMULA)
+_ID_CHARS = re.compile(r'[*?+"\r\n]')
+_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _canonical_codes(text: pd.Series, canon: dict[str, str]) -> pd.Series:
+    """Each cell's code in its allowed spelling (matched stripped, without case); NaN where none."""
+    mapped = each_distinct(text, lambda v: canon.get(v.strip().casefold()))
+    return mapped.where(mapped.notna(), np.nan)
 
 
 @dataclass(frozen=True)
 class _Screen:
-    """What a whole column may hold, found in one pass over its joined text, so the per-cell
-    checks run only on the few columns that need them."""
+    """What a whole column may hold, found in one pass over the joined text of its distinct
+    values, so the per-cell checks run only on the few columns that need them."""
 
     quote: bool
     breaks: bool
@@ -202,8 +223,12 @@ def check_target(
     for name in out.columns:
         f = layout.field(name)
         col = source_columns.get(name, name)
-        text = out[name].fillna("").astype(str)
-        empty = blank(text) if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
+        text = Distinct.of(out[name])  # each check and fix runs once per distinct value
+        empty = (
+            text.mask(_is_blank)
+            if f.required or name in layout.key or (f.type == "code" and f.allowed)
+            else None
+        )
         label = f"{name!r}"
         if empty is not None and (f.required or name in layout.key):
             _report(
@@ -217,28 +242,29 @@ def check_target(
         if f.type not in ("text", "code"):
             out[name] = _holdable(text, f, layout, col, issues, odd)
             continue
-        screen = _Screen.of(texts(text))
+        screen = _Screen.of(text.values)
         if sage:
             text = _sage_quotes_and_breaks(text, f, name, col, label, screen, issues)
             text = _sage_encoding(text, f, name, col, label, screen, issues)
         text = _formulas_and_lengths(text, f, name, col, label, screen, issues, keys=keys, sage=sage)
         if f.type == "code" and f.allowed:
-            text = _allowed_codes(text, f, layout, name, col, label, issues, empty=empty, odd=odd)
-        out[name] = text
+            out[name] = _allowed_codes(text.series, f, layout, name, col, label, issues, empty=empty, odd=odd)
+        else:
+            out[name] = text.series
     if own:
         issues += odd.issues()
     return out, issues
 
 
 def _sage_quotes_and_breaks(
-    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
-) -> pd.Series:
+    text: Distinct, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> Distinct:
     """Sage takes double quotes as field delimiters and reads one line per row: both replaced."""
     if not f.id and (screen.quote or screen.breaks):
         # Sage takes double quotes as field delimiters and cannot import them inside text.
-        quoted = text.str.contains('"', regex=False)
+        quoted = text.mask(lambda v: '"' in v)
         if quoted.any():
-            fixed = text.str.replace('"', "''", regex=False)
+            fixed = text.map(lambda v: v.replace('"', "''"))
             _report(
                 issues,
                 quoted,
@@ -252,7 +278,7 @@ def _sage_quotes_and_breaks(
                 target=name,
             )
             text = fixed
-        breaks = text.str.contains(r"[\r\n]", regex=True)
+        breaks = text.mask(lambda v: "\r" in v or "\n" in v)
         if breaks.any():
             _report(
                 issues,
@@ -266,17 +292,17 @@ def _sage_quotes_and_breaks(
                 "warning",
                 target=name,
             )
-            text = text.str.replace(r"\s*[\r\n]+\s*", " ", regex=True)
+            text = text.map(lambda v: _BREAKS.sub(" ", v))
     return text
 
 
 def _sage_encoding(
-    text: pd.Series, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
-) -> pd.Series:
+    text: Distinct, f: Field, name: str, col: str, label: str, screen: _Screen, issues: list[Issue]
+) -> Distinct:
     """Characters Windows-1252 cannot hold: an error in an ID, replaced (with a warning) elsewhere."""
     if f.id and not screen.cp1252:
         # An ID is a key: it is never rewritten, so a character Sage cannot hold is an error.
-        unfit = ~map_distinct(text, _encodable)
+        unfit = text.mask(lambda v: not _encodable(v))
         _report(
             issues,
             unfit,
@@ -289,16 +315,16 @@ def _sage_encoding(
             text,
         )
     elif not screen.cp1252:
-        unfit = ~map_distinct(text, _encodable)
+        unfit = text.mask(lambda v: not _encodable(v))
         if unfit.any():
-            fixed = map_distinct(text, lambda v: v if _encodable(v) else _to_cp1252(v))
+            fixed = text.map(lambda v: v if _encodable(v) else _to_cp1252(v))
             for pos in np.flatnonzero(unfit.to_numpy()):
                 issues.append(
                     Issue(
                         int(text.index[pos]),
                         col,
                         "unencodable",
-                        f"{label}: {text.iloc[pos]!r} has characters Windows-1252 cannot hold; written as {fixed.iloc[pos]!r}.",
+                        f"{label}: {text.at(pos)!r} has characters Windows-1252 cannot hold; written as {fixed.at(pos)!r}.",
                         "warning",
                         name,
                     )
@@ -307,8 +333,12 @@ def _sage_encoding(
     return text
 
 
+def _is_blank(text: str) -> bool:
+    return not text.strip()
+
+
 def _formulas_and_lengths(
-    text: pd.Series,
+    text: Distinct,
     f: Field,
     name: str,
     col: str,
@@ -318,12 +348,12 @@ def _formulas_and_lengths(
     *,
     keys: pd.Series,
     sage: bool,
-) -> pd.Series:
+) -> Distinct:
     """Formula-like values are errors; Sage IDs too long or with forbidden characters are errors,
     other text too long for Sage is cut (with a warning)."""
     none = pd.Series(False, index=text.index)
-    formula = text.str.match(FORMULA) if screen.formula else none
-    longest = max(map(len, texts(text)), default=0)
+    formula = text.mask(_FORMULA_RE.match) if screen.formula else none
+    longest = max(map(len, text.values), default=0)
     _report(
         issues,
         formula,
@@ -336,7 +366,7 @@ def _formulas_and_lengths(
         text,
     )
     if sage and f.id:
-        too_long = text.str.len() > SAGE_ID_LIMIT if longest > SAGE_ID_LIMIT else none
+        too_long = text.mask(lambda v: len(v) > SAGE_ID_LIMIT) if longest > SAGE_ID_LIMIT else none
         _report(
             issues,
             too_long,
@@ -347,7 +377,7 @@ def _formulas_and_lengths(
             ),
             text,
         )
-        bad_chars = text.str.contains(r'[*?+"\r\n]', regex=True) if screen.id_chars else none
+        bad_chars = text.mask(_ID_CHARS.search) if screen.id_chars else none
         _report(
             issues,
             bad_chars,
@@ -360,10 +390,10 @@ def _formulas_and_lengths(
             text,
         )
     elif sage and f.max_length and longest > f.max_length:
-        long = text.str.len() > f.max_length
+        long = text.mask(lambda v: len(v) > f.max_length)
         if long.any():
             for pos in np.flatnonzero(long.to_numpy()):
-                value = text.iloc[pos]
+                value = text.at(pos)
                 issues.append(
                     Issue(
                         int(text.index[pos]),
@@ -374,7 +404,7 @@ def _formulas_and_lengths(
                         name,
                     )
                 )
-            text = text.where(~long, text.str.slice(0, f.max_length))
+            text = text.map(lambda v: v[: f.max_length])  # only the long ones change
     return text
 
 
@@ -393,7 +423,7 @@ def _allowed_codes(
     """A code the field does not allow: an error where it is critical, else left blank (noted once)."""
     if f.type == "code" and f.allowed:
         canon = {a.casefold(): a for a in f.allowed}
-        mapped = text.str.strip().str.casefold().map(canon)
+        mapped = _canonical_codes(text, canon)
         bad = mapped.isna() & ~empty
         allowed = ", ".join(f.allowed)
         if layout.critical(name):
@@ -421,18 +451,23 @@ def _leave_blank(
 
 
 def _holdable(
-    text: pd.Series, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
+    column_text: Distinct, f, layout: Layout, column: str, issues: list[Issue], odd: OddValues
 ) -> pd.Series:
     """A typed target field keeps only values in its canonical spelling (the writer formats
     them for the target); others are an error where critical, else left blank with a warning."""
+    distinct = pd.Series(column_text.values, dtype=object)  # each distinct value is read once
     if f.type == "date":
-        _, bad = parse_dates(text, order="ymd", iso_only=True)
+        _, wrong = parse_dates(distinct, order="ymd", iso_only=True)
     elif f.type == "bool":
-        _, bad = parse_bools(text)
-    else:
-        _, bad = canonical_number(text, type_=f.type, decimals=f.decimals)
-    if not bad.any():
+        _, wrong = parse_bools(distinct)
+    else:  # canonical_number's bad mask, without spelling the numbers out
+        values, wrong = parse_numbers(distinct)
+        if f.type == "integer":
+            wrong = wrong | (values.notna() & (values != np.floor(values)))
+    text = column_text.series
+    if not wrong.any():
         return text
+    bad = pd.Series(wrong.to_numpy(dtype=bool)[column_text.codes], index=text.index)
     if layout.critical(f.name):
         what = _WHAT[f.type]
         _report(

@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.issues import Issue
 from ..core.kinds import SkippedKinds, other_kind_rows
 from ..core.settings import Settings
-from ..core.values import row_jsons, texts
+from ..core.values import each_distinct, row_jsons, texts
 from ..io.layouts import Layout, MapTemplate
 from ..mapping.engine import CellNotes, MapContext, apply_map, source_column_for
 from ..mapping.odd_values import OddValues
@@ -239,7 +239,7 @@ class TransactionConverter:
         cols = [c for c in frame.columns if not c.startswith("__")]
         if frame.empty:
             return []
-        keys = frame[DOC].astype(str).str.split("\x1e").str[0].str.replace("\x1f", " / ", regex=False)
+        keys = each_distinct(frame[DOC], lambda label: label.split("\x1e")[0].replace("\x1f", " / "))
         checked, found = check_target(
             frame[cols], self.target, source_columns=source_column_for(self.template), keys=keys, odd=self.odd
         )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
-from ..core.values import parse_numbers, texts
+from ..core.values import blank, distinct_mask, parse_numbers, text, texts
 from ..io.layouts import Layout
 
 DOC = "__doc__"  # document label column: the document key, plus a sequence for repeats
@@ -119,10 +119,15 @@ BIZOPS_DOCS = {
 
 
 def _key(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    key = frame[columns[0]].fillna("").astype(str)
+    key = text(frame[columns[0]])  # plain str objects: no scan for missing values on each step
     for name in columns[1:]:
-        key = key + "\x1f" + frame[name].fillna("").astype(str)
+        key = key + "\x1f" + text(frame[name])
     return key
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Whole numbers as text (``run.astype(str)``), as plain str objects."""
+    return pd.Series(list(map(str, values.tolist())), index=values.index, dtype=object)
 
 
 def group_by_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Series, list[Issue]]:
@@ -130,7 +135,7 @@ def group_by_key(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[pd.Seri
     key = _key(frame, columns)
     start = key.ne(key.shift())
     run = start.cumsum()
-    label = key + "\x1e" + run.astype(str)
+    label = key + "\x1e" + _numbers(run)
     issues: list[Issue] = []
     first_run = run.groupby(key).transform("min")
     strays = run.ne(first_run)
@@ -159,8 +164,8 @@ def group_by_count(
     a run longer than its ``Number of Distributions`` holds several documents with that key.
     """
     key = _key(frame, key_columns)
-    if txn and txn in frame.columns and (frame[txn].fillna("") != "").any():
-        key = key + "\x1f" + frame[txn].fillna("").astype(str)
+    if txn and txn in frame.columns and (texts(frame[txn]) != "").any():
+        key = key + "\x1f" + text(frame[txn])
     run = key.ne(key.shift()).cumsum()
     n, _ = (
         parse_numbers(frame[count])
@@ -183,10 +188,11 @@ def group_by_count(
             i += step
             part += 1
     sub = pd.Series(sub, index=frame.index)
-    label = key + "\x1e" + run.astype(str) + "." + sub.astype(str)
+    label = key + "\x1e" + _numbers(run) + "." + _numbers(sub)
     issues: list[Issue] = []
-    size = label.groupby(label).transform("size")
-    declared = n.groupby(label).transform("first")
+    codes = pd.factorize(label.to_numpy(dtype=object))[0]  # each label as a number: cheap groupings
+    size = pd.Series(np.bincount(codes)[codes], index=frame.index)
+    declared = n.groupby(codes).transform("first")
     wrong = declared.isna() | size.ne(declared)
     firsts = ~label.duplicated()
     for p in np.flatnonzero((wrong & firsts).to_numpy()):
@@ -310,7 +316,7 @@ def cents(value: float) -> int:
 
 def amounts(series: pd.Series) -> pd.Series:
     """Canonical number text → float, blank as 0."""
-    return parse_numbers(series.fillna("").astype(str))[0].fillna(0.0)
+    return parse_numbers(series)[0].fillna(0.0)  # a missing cell reads as blank
 
 
 # ----------------------------------------------------------------- BizOps document rules
@@ -324,7 +330,7 @@ def skipped_documents(normal: pd.DataFrame, labels: pd.Series, entity: str) -> t
         return skip, issues
     firsts = ~labels.duplicated()
     if "Status" in normal.columns:
-        draft = normal["Status"].str.casefold() == "draft"
+        draft = distinct_mask(normal["Status"], lambda v: v.casefold() == "draft")
         for row in normal.index[(draft & firsts).to_numpy()]:
             issues.append(
                 Issue(
@@ -337,7 +343,7 @@ def skipped_documents(normal: pd.DataFrame, labels: pd.Series, entity: str) -> t
             )
         skip |= draft.groupby(labels).transform("any")
     if "SyncedAt" in normal.columns:
-        synced = normal["SyncedAt"].fillna("").str.strip() != ""
+        synced = ~blank(normal["SyncedAt"])
         for row in normal.index[(synced & firsts & ~skip).to_numpy()]:
             issues.append(
                 Issue(
@@ -356,8 +362,8 @@ def exact_products(quantity: pd.Series, price: pd.Series) -> pd.Series:
     """Quantity × price to the cent, half away from zero, in decimal arithmetic: a float product
     such as 179.5 × 2499.49 can land a hair under the half cent and round the wrong way."""
     cent = Decimal("0.01")
-    q_codes, q_distinct = pd.factorize(quantity.fillna("").astype(str).to_numpy(dtype=object))
-    p_codes, p_distinct = pd.factorize(price.fillna("").astype(str).to_numpy(dtype=object))
+    q_codes, q_distinct = pd.factorize(texts(quantity))
+    p_codes, p_distinct = pd.factorize(texts(price))
     # Each distinct (quantity, price) pair is multiplied once: products and quantities repeat.
     width = max(len(p_distinct), 1)
     pairs, pair_of = np.unique(q_codes.astype(np.int64) * width + p_codes, return_inverse=True)
@@ -397,11 +403,11 @@ def check_line_amounts(normal: pd.DataFrame, entity: str) -> list[Issue]:
     given = (
         normal[spec.amount].fillna("") if spec.amount in normal.columns else pd.Series("", index=normal.index)
     )
-    blank = given.str.strip() == ""
-    normal[spec.amount] = given.where(~blank, expected)
+    empty = blank(given)
+    normal[spec.amount] = given.where(~empty, expected)
     exempt = (qty == 0) | (price < 0)
     diff = (amounts(normal[spec.amount]) - amounts(expected)).abs()
-    wrong = ~blank & ~exempt & (diff > 0.005)
+    wrong = ~empty & ~exempt & (diff > 0.005)
     issues = []
     for pos in np.flatnonzero(wrong.to_numpy()):
         row = normal.index[pos]

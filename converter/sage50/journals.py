@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import format_numbers, map_distinct
+from ..core.values import blank as is_blank
+from ..core.values import distinct_mask, format_numbers, map_distinct, stripped, text, texts
 from ..io.layouts import Layout
 from ..sync.catalog import Catalog
 from .documents import DOC, BizOpsDoc, amounts, cents
@@ -148,7 +149,8 @@ def credit_sign(source: pd.DataFrame, spec: BizOpsDoc) -> pd.Series:
     """-1 on credit-memo rows, +1 elsewhere."""
     if spec.entity == "invoices" and "DocumentType" in source.columns:
         return pd.Series(
-            np.where(source["DocumentType"].str.casefold() == "creditmemo", -1, 1), index=source.index
+            np.where(distinct_mask(source["DocumentType"], lambda v: v.casefold() == "creditmemo"), -1, 1),
+            index=source.index,
         )
     return pd.Series(1, index=source.index)
 
@@ -189,10 +191,11 @@ def build_sage(
     if journal.freight and spec.freight and spec.freight in source.columns:
         extra.append(_freight_rows(out, source, firsts, sign, journal, ctx))
     out = pd.concat([out, *[e for e in extra if not e.empty]])
-    order = {"item": 0, "tax": 1, "freight": 2}
-    doc_order = pd.Series(range(len(labels.unique())), index=labels.unique())
-    out = out.assign(__o1=out[DOC].map(doc_order), __o2=out[KIND].map(order), __o3=range(len(out)))
-    out = out.sort_values(["__o1", "__o2", "__o3"], kind="stable").drop(columns=["__o1", "__o2", "__o3"])
+    # Documents in file order; within one, its lines, then tax, then freight (each in row order).
+    doc_rank = pd.Index(labels.unique()).get_indexer(out[DOC])
+    kind = out[KIND].to_numpy(dtype=object)
+    kind_rank = np.select([kind == "tax", kind == "freight"], [1, 2], 0)
+    out = out.iloc[np.lexsort((np.arange(len(out)), kind_rank, doc_rank))]
     _numbering(out, journal, ctx)
     _header_amounts(out, journal, ctx)
     if journal.due and journal.due in ctx.target.field_names:
@@ -206,19 +209,19 @@ def _resolve_accounts(out, source, spec: BizOpsDoc, journal: Journal, ctx: Build
         out["G/L Account"] = ""
     if spec.entity == "payments":
         return
-    gl = out["G/L Account"].fillna("").astype(str)
-    blank = gl.str.strip() == ""
+    gl = text(out["G/L Account"])
+    blank = is_blank(gl)
     if blank.any() and spec.sku:
-        sku = source[spec.sku].fillna("").astype(str)
+        sku = text(source[spec.sku])
         known = map_distinct(
             sku[blank], lambda s: (ctx.catalog.product(s) or {}).get(journal.product_account, "") if s else ""
         )
         gl = gl.where(~blank, known.reindex(gl.index).fillna(gl))
-        blank = gl.str.strip() == ""
+        blank = is_blank(gl)
     default = ctx.settings.get(journal.default_account_key)
     if blank.any() and default:
         gl = gl.where(~blank, str(default))
-        blank = gl.str.strip() == ""
+        blank = is_blank(gl)
     out["G/L Account"] = gl
     for row in blank[blank].index:
         doc = _doc_name(source, spec, row)
@@ -239,16 +242,16 @@ def _damaged_lines(out, source, sign, ctx: BuildContext) -> None:
     """Damaged returns never go back into stock: the configured non-inventory item carries them."""
     if "CreditReason" not in source.columns:
         return
-    damaged = (source["CreditReason"].str.casefold() == "damaged") & (sign < 0)
+    damaged = distinct_mask(source["CreditReason"], lambda v: v.casefold() == "damaged") & (sign < 0)
     if not damaged.any():
         return
     item = str(ctx.settings.require("sage50.damaged_returns_item", why="A credit memo has Damaged lines."))
-    sku = source["SKU"].fillna("").astype(str)
+    sku = text(source["SKU"])[damaged]
     titles = map_distinct(sku, lambda s: (ctx.catalog.product(s) or {}).get("title", "") if s else "")
     if "Description" in source.columns:
-        titles = titles.where(titles != "", source["Description"].fillna("").astype(str))
+        titles = titles.where(titles != "", text(source["Description"])[damaged])
     out.loc[damaged, "Item ID"] = item
-    out.loc[damaged, "Description"] = (sku + " " + titles).str.strip()[damaged]
+    out.loc[damaged, "Description"] = stripped(sku + " " + titles)
 
 
 def _template_row(
@@ -271,7 +274,7 @@ def _tax_rows(
     if rows.empty:
         return rows
     if spec.tax_code in source.columns:
-        codes = source.loc[rows.index, spec.tax_code].fillna("").astype(str).str.strip()
+        codes = stripped(source.loc[rows.index, spec.tax_code])
     else:
         codes = pd.Series("", index=rows.index)
     table = ctx.settings.get("sage50.sales_tax") or {}
@@ -332,12 +335,31 @@ def _freight_rows(out, source, firsts, sign, journal: Journal, ctx: BuildContext
     return rows
 
 
+def _doc_codes(out: pd.DataFrame) -> np.ndarray:
+    """Each row's document as a number (0, 1, ... in order of first appearance)."""
+    return pd.factorize(out[DOC].to_numpy(dtype=object))[0]
+
+
+def _spelled(counts: np.ndarray) -> np.ndarray:
+    """Small non-negative integers as text, each distinct number spelled once."""
+    if not len(counts):
+        return np.array([], dtype=object)
+    return np.array([str(n) for n in range(int(counts.max()) + 1)], dtype=object)[counts]
+
+
 def _numbering(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
-    size = out.groupby(DOC, sort=False)[DOC].transform("size")
+    codes = _doc_codes(out)
+    size = pd.Series(np.bincount(codes, minlength=1)[codes], index=out.index)  # rows of the row's document
     if "Number of Distributions" in ctx.target.field_names:
-        out["Number of Distributions"] = size.astype(str)
+        out["Number of Distributions"] = _spelled(size.to_numpy())
     if journal.sequence and journal.sequence in ctx.target.field_names:
-        out[journal.sequence] = (out.groupby(DOC, sort=False).cumcount() + 1).astype(str)
+        # Position of each row within its document, in row order (a stable sort by document).
+        order = np.argsort(codes, kind="stable")
+        starts = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1]])
+        first = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+        sequence = np.empty(len(codes), dtype=np.int64)
+        sequence[order] = np.arange(len(codes)) - first + 1
+        out[journal.sequence] = _spelled(sequence)
     limit = ctx.target.max_distributions
     if limit:
         over = (size > limit) & ~out[DOC].duplicated()
@@ -355,8 +377,13 @@ def _numbering(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
 
 
 def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> None:
-    line_cents = map_distinct(out["Amount"], lambda v: cents(float(v)) if v else 0)
-    doc_cents = line_cents.groupby(out[DOC], sort=False).transform("sum")
+    amount_codes, distinct = pd.factorize(texts(out["Amount"]))  # each distinct amount read once
+    per_amount = np.array([cents(float(v)) if v else 0 for v in distinct], dtype=np.int64)
+    line_cents = pd.Series(per_amount[amount_codes], index=out.index)
+    codes = _doc_codes(out)
+    doc_totals = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+    np.add.at(doc_totals, codes, line_cents.to_numpy())
+    doc_cents = pd.Series(doc_totals[codes], index=out.index)
     header = -doc_cents / 100
     out[journal.amount] = money(header.astype(float))
     if journal.entity == "payments":
@@ -373,7 +400,7 @@ def _header_amounts(out: pd.DataFrame, journal: Journal, ctx: BuildContext) -> N
         )
     else:
         out[journal.account] = str(account)
-    check = -doc_cents + line_cents.groupby(out[DOC], sort=False).transform("sum")
+    check = -doc_cents + line_cents.groupby(codes, sort=False).transform("sum")
     for pos in np.flatnonzero((check != 0).to_numpy()):  # pragma: no cover - guarded by construction
         ctx.issues.append(
             Issue(int(out.index[pos]), "Amount", "unbalanced", "The document does not balance.", "error")
@@ -392,18 +419,12 @@ def sage_signs(frame: pd.DataFrame, journal: Journal) -> pd.Series:
 def classify_sage_rows(frame: pd.DataFrame, journal: Journal, settings: Settings) -> pd.Series:
     """item, tax or freight, for each Sage distribution."""
     kind = pd.Series("item", index=frame.index, dtype=object)
-    item = (
-        frame["Item ID"].fillna("").astype(str).str.strip()
-        if "Item ID" in frame.columns
-        else pd.Series("", index=frame.index)
-    )
+    item = stripped(frame["Item ID"]) if "Item ID" in frame.columns else pd.Series("", index=frame.index)
     if journal.tax and "Sales Tax Agency ID" in frame.columns:
-        kind[frame["Sales Tax Agency ID"].fillna("").astype(str).str.strip() != ""] = "tax"
+        kind[~is_blank(frame["Sales Tax Agency ID"])] = "tax"
     freight = settings.get("sage50.freight_account")
     if journal.freight and freight and "G/L Account" in frame.columns:
-        kind[
-            (frame["G/L Account"].astype(str).str.strip() == str(freight)) & (item == "") & (kind == "item")
-        ] = "freight"
+        kind[(stripped(frame["G/L Account"]) == str(freight)) & (item == "") & (kind == "item")] = "freight"
     return kind
 
 
@@ -455,7 +476,7 @@ def split_sage(
     bizops_amount = amount * journal.line_sign * sign
     tax = bizops_amount.where(kind == "tax", 0.0).groupby(labels, sort=False).transform("sum")
     freight = bizops_amount.where(kind == "freight", 0.0).groupby(labels, sort=False).transform("sum")
-    lines = frame[kind == "item"].copy()
+    lines = frame[kind == "item"]  # a new frame already (copy-on-write): no deep copy
     lab = labels[kind == "item"]
     lines["Amount"] = money(bizops_amount[lines.index])
     if "Quantity" in lines.columns:

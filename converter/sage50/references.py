@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
+from ..core.values import distinct_mask, text
 from ..sync.catalog import Catalog
 from .documents import DOC
 
@@ -38,8 +39,8 @@ def reference_issues(
         if not known:
             unchecked.append(entity)
             continue
-        values = frame[column].fillna("").astype(str)
-        unknown = (values.str.strip() != "") & ~values.str.casefold().isin(known.keys())
+        values = text(frame[column])
+        unknown = distinct_mask(values, lambda v, k=known: v.strip() != "" and v.casefold() not in k)
         if not unknown.any():
             continue
         seen: set[tuple[str, str]] = set()
