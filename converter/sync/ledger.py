@@ -22,6 +22,7 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice, repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
@@ -220,21 +221,22 @@ class Ledger:
         if not self.exists():
             return {}
         folded = list(dict.fromkeys(k.casefold() for k in keys))
-        out: dict[str, SentRecord] = {}
+        rows: list[tuple] = []
         for i in range(0, len(folded), 500):
             part = folded[i : i + 500]
             marks = ",".join("?" * len(part))
-            cur = self.conn.execute(
+            rows += self.conn.execute(
                 f"SELECT s.key, s.id, s.fingerprint, s.data, s.batch, s.sent_at, s.confirmed_at FROM sent s "
                 f"JOIN batches b ON b.batch = s.batch WHERE b.state != 'forgotten' "
                 f"AND s.entity=? AND s.target=? AND s.key IN ({marks})",
                 (entity, target, *part),
-            )
-            for key, rid, fp, data, batch, sent_at, confirmed in cur:
-                out[key] = SentRecord(
-                    entity, target, key, rid, fp, json.loads(data), batch, sent_at, confirmed
-                )
-        return out
+            ).fetchall()
+        # All the JSON in one parse: the same values as one json.loads each, several times faster.
+        datas = json.loads("[" + ",".join(map(itemgetter(3), rows)) + "]")
+        return {
+            key: SentRecord(entity, target, key, rid, fp, data, batch, sent_at, confirmed)
+            for (key, rid, fp, _, batch, sent_at, confirmed), data in zip(rows, datas, strict=True)
+        }
 
     def sent_marks(self, entity: str, target: str, keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
         """Case-folded key → (fingerprint, batch, sent_at) of the live records ``sent`` would return:
@@ -311,7 +313,7 @@ class Ledger:
         )
         # Earlier rows of these keys become each new row's `previous` (what forget brings back).
         ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
-        keys = list(dict.fromkeys(rid.casefold() for rid in ids))
+        keys = list(dict.fromkeys(map(str.casefold, ids)))
         before: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
@@ -321,25 +323,30 @@ class Ledger:
                 (entity, target, *part),
             )
             before.update((row[0], json.dumps(list(row[1:]))) for row in cur)
-        self.conn.executemany(
-            "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
-            "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
-            "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
-            (
-                (
-                    entity,
-                    target,
-                    rid.casefold(),
-                    rid,
-                    fp,
-                    data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
-                    batch,
-                    ts,
-                    before.get(rid.casefold()),
-                )
-                for rid, fp, data in records
-            ),
-        )
+        rows = iter(records)
+        while chunk := list(islice(rows, 20_000)):  # a spool's records: a block at a time, in order
+            rids, fps, datas = zip(*chunk, strict=True)
+            folded = list(map(str.casefold, rids))
+            if set(map(type, datas)) != {str}:  # dicts (records changed or re-sent): their JSON
+                datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
+            self.conn.executemany(
+                "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) "
+                "DO UPDATE SET id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, "
+                "batch=excluded.batch, sent_at=excluded.sent_at, confirmed_at=NULL, "
+                "previous=excluded.previous, drift=NULL",
+                zip(
+                    repeat(entity),
+                    repeat(target),
+                    folded,
+                    rids,
+                    fps,
+                    datas,
+                    repeat(batch),
+                    repeat(ts),
+                    map(before.get, folded),
+                    strict=False,  # the repeats are endless
+                ),
+            )
 
     def finish_batch(self, batch: str) -> None:
         """Step 2 of 2, after the batch folder is in place."""
