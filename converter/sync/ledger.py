@@ -16,20 +16,20 @@ every write in one transaction, safe for two processes at once. It records:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice, repeat
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
 from . import runs
 from .catalog import connect, ledger_path
+from .fingerprints import column_fingerprints, fingerprint  # noqa: F401 - imported from here too
 from .processes import pid_alive
 from .spool import Spool
 
@@ -81,36 +81,6 @@ BATCH_KEYS = (
     "reviewed_at",
     "review_note",
 )
-
-
-def fingerprint(data: dict[str, Any]) -> str:
-    """A short, stable hash of a record's mapped fields, so the ledger can tell changed from same."""
-    joined = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(data.items()))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
-def fingerprints(frame: Any) -> list[str]:
-    """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
-    from ..core.values import texts  # pandas, imported only where frames are hashed
-
-    names = list(frame.columns)
-    return column_fingerprints(names, [texts(frame[name]) for name in names], len(frame))
-
-
-def column_fingerprints(names: list[str], columns: list[Any], count: int) -> list[str]:
-    """``fingerprint`` of each row of ``columns`` (sequences of str, one per name in ``names``).
-
-    The text hashed is exactly ``fingerprint``'s: ``name\x1evalue`` pairs sorted by name, joined
-    with ``\x1f``. The prefixing, joins, encodings and hashes all run in C (``map``): no Python
-    code per row.
-    """
-    if not names:
-        return [fingerprint({})] * count
-    ordered = sorted(zip(map(str, names), columns, strict=True), key=itemgetter(0))
-    prefixes = ["\x1f" * (n > 0) + name + "\x1e" for n, (name, _) in enumerate(ordered)]
-    parts = [map(prefix.__add__, column) for prefix, (_, column) in zip(prefixes, ordered, strict=True)]
-    hashed = map(hashlib.sha256, map(str.encode, map("".join, zip(*parts, strict=True))))
-    return list(map(itemgetter(slice(16)), map(methodcaller("hexdigest"), hashed)))
 
 
 def now_iso() -> str:
