@@ -185,10 +185,11 @@ class TransactionConverter:
         # What was sent under these keys: fingerprints first; what was sent only of those that differ.
         marks = self.ledger.sent_marks(self.target.entity, self.target.system, doc_keys)
         before = list(map(marks.get, map(str.casefold, doc_keys)))
-        sent = (
-            [] if self.full else np.flatnonzero(np.not_equal(np.array(before, dtype=object), None)).tolist()
-        )
-        differ = [i for i in sent if before[i][0] != fps[i]]
+        sent_fps = {key: mark[0] for key, mark in marks.items()}
+        before_fps = np.array(list(map(sent_fps.get, map(str.casefold, doc_keys))), dtype=object)  # or None
+        sent = [] if self.full else np.flatnonzero(np.not_equal(before_fps, None)).tolist()
+        same = np.equal(before_fps, np.array(fps, dtype=object))
+        differ = [i for i in sent if not same[i]]
         earlier = self.ledger.sent(self.target.entity, self.target.system, [doc_keys[i] for i in differ])
         gone = {i for i in differ if doc_keys[i].casefold() not in earlier}  # forgotten meanwhile: new
         fresh = sorted(set(range(len(labels))).difference(sent).union(gone))
