@@ -274,21 +274,27 @@ class MasterConverter:
         if self.catalog is None or self.source.system != "bizops" or "CreditLimit" not in normal.columns:
             return []
         known = self.catalog.entries("sage50", "customers")
-        out = []
-        for row, key, limit in zip(normal.index, keys, normal["CreditLimit"], strict=True):
-            sage = (known.get(key.casefold()) or {}).get("credit_limit", "")
-            if limit and sage and float(limit) != float(sage):
-                out.append(
-                    Issue(
-                        int(row),
-                        "CreditLimit",
-                        "credit-limit-drift",
-                        f"{key}: BizOps has credit limit {limit}, Sage 50 has {sage}. Sage 50 owns credit "
-                        "limits: convert its latest CUSTOMER.CSV to bring BizOps in line.",
-                        "warning",
-                    )
-                )
-        return out
+        if not known:
+            return []
+        # Sage's limit of each row's customer, a column at a time; only rows with both are compared.
+        limits = {key: (data or {}).get("credit_limit", "") for key, data in known.items()}
+        sages = np.array(list(map(limits.get, map(str.casefold, keys.tolist()))), dtype=object)
+        mine = texts(normal["CreditLimit"])
+        both = np.flatnonzero((mine != "") & np.not_equal(sages, None) & np.not_equal(sages, ""))
+        drift = both[np.array(mine[both], dtype=float) != np.array(sages[both], dtype=float)]
+        return [
+            Issue(
+                int(row),
+                "CreditLimit",
+                "credit-limit-drift",
+                f"{key}: BizOps has credit limit {limit}, Sage 50 has {sage}. Sage 50 owns credit "
+                "limits: convert its latest CUSTOMER.CSV to bring BizOps in line.",
+                "warning",
+            )
+            for row, key, limit, sage in zip(
+                normal.index[drift], keys.iloc[drift], mine[drift], sages[drift], strict=True
+            )
+        ]
 
     def _duplicates(self, keys: pd.Series) -> list[Issue]:
         folded = keys.str.casefold()  # Sage IDs are case-insensitive
