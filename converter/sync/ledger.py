@@ -211,7 +211,7 @@ class Ledger:
     def sent_marks(self, entity: str, target: str, keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
         """Case-folded key → (fingerprint, batch, sent_at) of the live records ``sent`` would return:
         enough to tell an unchanged record, without reading (and parsing) what was sent."""
-        if not self.exists():
+        if not self.has_sent(entity, target):
             return {}
         folded = list(dict.fromkeys(map(str.casefold, keys)))
         out: dict[str, tuple[str, str, str]] = {}
@@ -283,7 +283,7 @@ class Ledger:
         )
         # Earlier rows of these keys become each new row's `previous` (what forget brings back).
         ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
-        keys = list(dict.fromkeys(map(str.casefold, ids)))
+        keys = list(dict.fromkeys(map(str.casefold, ids))) if self.has_sent(entity, target) else []
         before: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
