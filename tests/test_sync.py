@@ -368,6 +368,27 @@ def test_bizops_credit_limit_unlike_sages_is_drift(site, tmp_path):
     assert result.status == "converted" and result.records_out == 2
 
 
+def test_credit_limit_drift_compares_only_customers_with_a_limit_on_both_sides(site, tmp_path):
+    convert(
+        site,
+        sage_customers(
+            tmp_path, "CUSTOMER.CSV", ("C-1", "1000.00"), ("c-2", "2000.00"), ("C-3", ""), ("C-4", "4000.00")
+        ),
+    )
+    rows = [
+        "C-1,Alpha,Boston,617-555-0001,1000,OK",  # the same amount, spelled otherwise: no drift
+        "C-2,Beta,Boston,617-555-0002,2500.00,OK",  # IDs match case-insensitively: drift
+        "C-3,Gamma,Boston,617-555-0003,3000.00,OK",  # no limit in Sage
+        "C-4,Delta,Boston,617-555-0004,,OK",  # no limit in BizOps
+        "C-5,Epsilon,Boston,617-555-0005,5000.00,OK",  # unknown to Sage
+        "C-6,Zeta,Boston,617-555-0006,1.00,OK",
+    ]
+    result = convert(site, put(tmp_path, "customers.csv", BIZ_CUSTOMERS + "\n".join(rows) + "\n"))
+    drift = [i for i in result.issues if i.code == "credit-limit-drift"]
+    assert [(i.row, i.column) for i in drift] == [(3, "CreditLimit")]
+    assert drift[0].message.startswith("C-2: BizOps has credit limit 2500.00, Sage 50 has 2000.00.")
+
+
 def test_bizops_credit_limit_without_a_sage_list_is_not_drift(site, tmp_path):
     result = convert(
         site, put(tmp_path, "customers.csv", BIZ_CUSTOMERS + "C-1,Alpha,Boston,617-555-0001,1500.00,OK\n")

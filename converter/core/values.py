@@ -63,15 +63,25 @@ def flat_json(data: dict[str, Any]) -> str:
 
 def row_jsons(frame: pd.DataFrame) -> list[str]:
     """``flat_json`` of every row of a frame of text, the quoting done a column at a time."""
-    if frame.shape[1] == 0:
-        return ["{}"] * len(frame)
-    # Each distinct value of a column is quoted once and broadcast; then one C join per row.
-    parts = [np.full(len(frame), "{", dtype=object)]
-    for n, name in enumerate(frame.columns):
-        key = ("" if n == 0 else ", ") + _quote(str(name)) + ": "
-        codes, distinct = pd.factorize(texts(frame[name]))
-        parts.append(np.array([key + _quote(v) for v in distinct] or [""], dtype=object)[codes])
-    parts.append(np.full(len(frame), "}", dtype=object))
+    names = list(frame.columns)
+    return column_jsons(names, [texts(frame[name]) for name in names], len(frame))
+
+
+def column_jsons(names: list[str], columns: list[Any], count: int) -> list[str]:
+    """``flat_json`` of each row of ``columns`` (sequences of str, one per name in ``names``).
+
+    Each distinct value of a column is quoted once, with its key, and broadcast (factorize); then
+    one join per row, run in C (``map``): no Python code per row.
+    """
+    if not names:
+        return ["{}"] * count
+    parts: list[Any] = []
+    for n, (name, column) in enumerate(zip(names, columns, strict=True)):
+        key = ("{" if n == 0 else ", ") + _quote(str(name)) + ": "
+        codes, distinct = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+        quoted = np.array(list(map(key.__add__, map(_quote, distinct))) or [""], dtype=object)
+        parts.append(quoted[codes].tolist())
+    parts.append(["}"] * count)
     return list(map("".join, zip(*parts, strict=True)))
 
 

@@ -13,13 +13,13 @@ import pandas as pd
 
 from ..core.issues import Issue
 from ..core.settings import Settings
-from ..core.values import row_jsons, texts
+from ..core.values import column_jsons, row_jsons, texts
 from ..io.layouts import Layout, MapTemplate
 from ..mapping.engine import CellNotes, MapContext, apply_map, source_column_for
 from ..mapping.odd_values import OddValues
 from ..mapping.validation import check_target, normalise_source
 from ..sync.catalog import Catalog
-from ..sync.ledger import Ledger, fingerprint, fingerprints
+from ..sync.ledger import Ledger, column_fingerprints, fingerprint
 from ..sync.spool import Spool
 from .transactions import Block
 
@@ -163,41 +163,94 @@ class MasterConverter:
     def _changes(self, good: pd.DataFrame, keys: pd.Series, block: Block) -> tuple[pd.DataFrame, list[int]]:
         """New and changed records (blanks filled from what was sent before); unchanged ones counted.
 
-        For an update, ``block.changes`` gets each changed field's old and new value, and
-        ``block.notes`` the blanks filled from what was sent before.
+        A record whose fingerprint is the one sent before is unchanged: told a whole column at a
+        time, without reading what was sent. Only the others (and all with ``full``) are compared
+        field by field (``_compare``). For an update, ``block.changes`` gets each changed field's
+        old and new value, and ``block.notes`` the blanks filled from what was sent before.
         """
         columns = list(good.columns)
         arrays = [texts(good[c]) for c in columns]
-        new_fingerprints = fingerprints(good)
-        new_jsons = row_jsons(good)  # what the ledger stores of a new record, built a column at a time
-        earlier = self.ledger.sent(self.target.entity, self.target.system, keys) if self.ledger else {}
-        keep, unchanged, filled = [], [], []
-        for pos, (row, key) in enumerate(zip(good.index, keys, strict=True)):
-            prev = earlier.get(key.casefold())
-            if prev is None:
-                self.counts["created"] += 1
-                self.staged.append((key, new_fingerprints[pos], new_jsons[pos]))
-                keep.append(pos)
-                continue
+        key_list = keys.tolist()
+        fps = column_fingerprints(columns, arrays, len(good))
+        marks = (
+            self.ledger.sent_marks(self.target.entity, self.target.system, key_list) if self.ledger else {}
+        )
+        sent_fps = {key: mark[0] for key, mark in marks.items()}
+        before = np.array(list(map(sent_fps.get, map(str.casefold, key_list))), dtype=object)
+        new = np.equal(before, None)
+        same = np.zeros(len(good), dtype=bool) if self.full else np.equal(before, np.array(fps, dtype=object))
+        new_pos = np.flatnonzero(new)
+        changed, filled, alike = self._compare(
+            good, key_list, fps, np.flatnonzero(~new & ~same), columns, arrays, block
+        )
+        unchanged = good.index.to_numpy()[
+            np.union1d(np.flatnonzero(same), np.array(alike, dtype=np.intp))
+        ].tolist()
+        self.counts["created"] += len(new_pos)
+        self.counts["unchanged"] += int(same.sum())
+        keep = new_pos.tolist()
+        if len(keep) < len(good):
+            arrays = [a[new_pos] for a in arrays]
+        jsons = column_jsons(columns, arrays, len(new_pos))  # what the ledger stores of a new record
+        created = list(zip(map(key_list.__getitem__, keep), map(fps.__getitem__, keep), jsons, strict=True))
+        if changed:
+            staged = dict(zip(keep, created, strict=True)) | changed
+            keep = sorted(staged)
+            self.staged.extend([staged[pos] for pos in keep])
+        else:
+            self.staged.extend(created)
+        output = good.iloc[keep].copy()
+        for row, name, value in filled:
+            if row in output.index:
+                output.at[row, name] = value
+        return output, unchanged
+
+    def _compare(
+        self,
+        good: pd.DataFrame,
+        key_list: list[str],
+        fps: list[str],
+        positions: np.ndarray,
+        columns: list[str],
+        arrays: list[np.ndarray],
+        block: Block,
+    ) -> tuple[dict[int, tuple], list[tuple[int, str, str]], list[int]]:
+        """Records sent before with another fingerprint (all of them with ``full``), field by field.
+
+        Returns the staged record of each updated position, the blanks filled from what was sent
+        before (row, field, value), and the positions unchanged once those blanks are filled.
+        """
+        staged: dict[int, tuple] = {}
+        filled: list[tuple[int, str, str]] = []
+        alike: list[int] = []
+        if not len(positions) or self.ledger is None:
+            return staged, filled, alike
+        earlier = self.ledger.sent(self.target.entity, self.target.system, [key_list[p] for p in positions])
+        for pos in positions.tolist():
+            row, key = int(good.index[pos]), key_list[pos]
             data = {c: a[pos] for c, a in zip(columns, arrays, strict=True)}
+            prev = earlier.get(key.casefold())
+            if prev is None:  # its batch was forgotten since it was looked up: new after all
+                self.counts["created"] += 1
+                staged[pos] = (key, fps[pos], data)
+                continue
             kept = [f for f, v in data.items() if v == "" and prev.data.get(f)]
             for f in kept:
                 data[f] = prev.data[f]
-                filled.append((int(row), f, prev.data[f]))
+                filled.append((row, f, prev.data[f]))
             fp = fingerprint(data)
             if fp == prev.fingerprint and not self.full:
-                unchanged.append(int(row))
+                alike.append(pos)
                 self.counts["unchanged"] += 1
                 continue
             self.counts["updated"] += 1
-            changed = {
+            block.changes[row] = {
                 f: (str(prev.data.get(f, "")), str(v)) for f, v in data.items() if prev.data.get(f, "") != v
             }
-            block.changes[int(row)] = changed
             if kept:
                 block.issues.append(
                     Issue(
-                        int(row),
+                        row,
                         None,
                         "blank-kept",
                         f"{key}: blank {', '.join(kept)} in the file; the values sent before are kept.",
@@ -208,39 +261,40 @@ class MasterConverter:
                     CellNotes(
                         f,
                         "blank-kept",
-                        pd.Series([""], index=[int(row)]),
+                        pd.Series([""], index=[row]),
                         f"Blank in the file; {prev.data[f]!r}, sent before, is kept.",
                     )
                     for f in kept
                 ]
-            self.staged.append((key, fp, data))
-            keep.append(pos)
-        output = good.iloc[keep].copy()
-        for row, name, value in filled:
-            if row in output.index:
-                output.at[row, name] = value
-        return output, unchanged
+            staged[pos] = (key, fp, data)
+        return staged, filled, alike
 
     def _credit_limit_drift(self, normal: pd.DataFrame, keys: pd.Series) -> list[Issue]:
         """BizOps customers whose credit limit differs from Sage's (which owns credit limits)."""
         if self.catalog is None or self.source.system != "bizops" or "CreditLimit" not in normal.columns:
             return []
         known = self.catalog.entries("sage50", "customers")
-        out = []
-        for row, key, limit in zip(normal.index, keys, normal["CreditLimit"], strict=True):
-            sage = (known.get(key.casefold()) or {}).get("credit_limit", "")
-            if limit and sage and float(limit) != float(sage):
-                out.append(
-                    Issue(
-                        int(row),
-                        "CreditLimit",
-                        "credit-limit-drift",
-                        f"{key}: BizOps has credit limit {limit}, Sage 50 has {sage}. Sage 50 owns credit "
-                        "limits: convert its latest CUSTOMER.CSV to bring BizOps in line.",
-                        "warning",
-                    )
-                )
-        return out
+        if not known:
+            return []
+        # Sage's limit of each row's customer, a column at a time; only rows with both are compared.
+        limits = {key: (data or {}).get("credit_limit", "") for key, data in known.items()}
+        sages = np.array(list(map(limits.get, map(str.casefold, keys.tolist()))), dtype=object)
+        mine = texts(normal["CreditLimit"])
+        both = np.flatnonzero((mine != "") & np.not_equal(sages, None) & np.not_equal(sages, ""))
+        drift = both[np.array(mine[both], dtype=float) != np.array(sages[both], dtype=float)]
+        return [
+            Issue(
+                int(row),
+                "CreditLimit",
+                "credit-limit-drift",
+                f"{key}: BizOps has credit limit {limit}, Sage 50 has {sage}. Sage 50 owns credit "
+                "limits: convert its latest CUSTOMER.CSV to bring BizOps in line.",
+                "warning",
+            )
+            for row, key, limit, sage in zip(
+                normal.index[drift], keys.iloc[drift], mine[drift], sages[drift], strict=True
+            )
+        ]
 
     def _duplicates(self, keys: pd.Series) -> list[Issue]:
         folded = keys.str.casefold()  # Sage IDs are case-insensitive

@@ -17,7 +17,7 @@ import pandas as pd
 from ..core.issues import Issue
 from ..core.kinds import SkippedKinds, other_kind_rows
 from ..core.settings import Settings
-from ..core.values import each_distinct, row_jsons, texts
+from ..core.values import column_jsons, each_distinct, texts
 from ..io.layouts import Layout, MapTemplate
 from ..mapping.engine import CellNotes, MapContext, apply_map, source_column_for
 from ..mapping.odd_values import OddValues
@@ -48,7 +48,7 @@ from ..sage50.prepayments import missing_invoices, sage_rules
 from ..sage50.references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from ..sage50.tax_agencies import agencies_in
 from ..sync.catalog import Catalog
-from ..sync.ledger import Ledger, fingerprints
+from ..sync.ledger import Ledger, column_fingerprints
 from ..sync.spool import Spool
 
 
@@ -165,48 +165,63 @@ class TransactionConverter:
         keys = self._document_keys(output)
         firsts = ~output[DOC].duplicated()
         doc_key = dict(zip(output[DOC][firsts], keys[firsts], strict=True))
-        earlier = self.ledger.sent(self.target.entity, self.target.system, doc_key.values())
-        duplicates: set[str] = set()
-        changed: set[str] = set()
-        target = "Sage 50" if self.target.system == "sage50" else "BizOps"
         # Each document's rows, found once (factorize + stable sort), not by a pandas groupby per
-        # document: the fields of a document are its rows' values joined in order.
+        # document: a field of a document is its rows' values joined in order with " | ", the
+        # joins done a field at a time (np.add.reduceat over the rows, sorted by document).
         codes, labels = pd.factorize(output[DOC].to_numpy(dtype=object))
         order = np.argsort(codes, kind="stable")
         sorted_codes = codes[order]
         starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-        ends = np.r_[starts[1:], len(order)]
-        rows = output.index.to_numpy()[order]
-        bounds = list(zip(starts.tolist(), ends.tolist(), strict=True))
-        docs = pd.DataFrame(
-            {f: _joined_runs(texts(output[f])[order], bounds) for f in fields}, columns=fields
-        )
-        fingerprints_of, jsons = fingerprints(docs), row_jsons(docs)
-        for i, (label, start) in enumerate(zip(labels, starts, strict=True)):
-            key, fingerprint = doc_key[label], fingerprints_of[i]
-            prev = earlier.get(key.casefold())
-            if prev is None or self.full:
-                self.staged.append((key, fingerprint, jsons[i]))
+        later = np.ones(len(order), dtype=bool)
+        later[starts] = False
+        joined = []
+        for f in fields:
+            cells = texts(output[f])[order]
+            cells[later] = " | " + cells[later]
+            joined.append(np.add.reduceat(cells, starts) if len(cells) else cells)
+        rows = output.index.to_numpy()[order][starts].tolist()
+        doc_keys = list(map(doc_key.__getitem__, labels))
+        fps = column_fingerprints(fields, joined, len(labels))
+        # What was sent under these keys: fingerprints first; what was sent only of those that differ.
+        marks = self.ledger.sent_marks(self.target.entity, self.target.system, doc_keys)
+        before = list(map(marks.get, map(str.casefold, doc_keys)))
+        sent_fps = {key: mark[0] for key, mark in marks.items()}
+        before_fps = np.array(list(map(sent_fps.get, map(str.casefold, doc_keys))), dtype=object)  # or None
+        sent = [] if self.full else np.flatnonzero(np.not_equal(before_fps, None)).tolist()
+        same = np.equal(before_fps, np.array(fps, dtype=object))
+        differ = [i for i in sent if not same[i]]
+        earlier = self.ledger.sent(self.target.entity, self.target.system, [doc_keys[i] for i in differ])
+        gone = {i for i in differ if doc_keys[i].casefold() not in earlier}  # forgotten meanwhile: new
+        fresh = sorted(set(range(len(labels))).difference(sent).union(gone))
+        jsons = column_jsons(fields, [column[fresh] for column in joined], len(fresh))
+        staged = zip(map(doc_keys.__getitem__, fresh), map(fps.__getitem__, fresh), jsons, strict=True)
+        self.staged.extend(list(staged))
+        duplicates: set[str] = set()
+        changed: set[str] = set()
+        target = "Sage 50" if self.target.system == "sage50" else "BizOps"
+        for i in sent:
+            key, label, (fingerprint, batch, sent_at) = doc_keys[i], labels[i], before[i]
+            if i in gone:
                 continue
-            row = int(rows[start])
-            if prev.fingerprint == fingerprint:
+            if fingerprint == fps[i]:
                 duplicates.add(label)
                 issues.append(
                     Issue(
-                        row,
+                        rows[i],
                         None,
                         "duplicate-document",
-                        f"{key.replace('|', ' ')} was already sent to {target} on {prev.sent_at[:10]} in batch "
-                        f"{prev.batch}; skipped.",
+                        f"{key.replace('|', ' ')} was already sent to {target} on {sent_at[:10]} in batch "
+                        f"{batch}; skipped.",
                         "info",
                     )
                 )
                 continue
-            diff = [f for f in fields if prev.data.get(f) != docs.at[i, f]]
+            prev = earlier[key.casefold()]
+            diff = [f for f, column in zip(fields, joined, strict=True) if prev.data.get(f) != column[i]]
             changed.add(label)
             issues.append(
                 Issue(
-                    row,
+                    rows[i],
                     None,
                     "changed-after-send",
                     f"{key.replace('|', ' ')} was already sent to {target} on {prev.sent_at[:10]} in batch "
@@ -452,9 +467,3 @@ def computed_fields(target: Layout) -> list[str]:
     return [
         n for n in names if n and target.has_field(n) and (target.entity == "invoices" or n != "DocumentType")
     ]
-
-
-def _joined_runs(values: np.ndarray, bounds: list[tuple[int, int]]) -> list[str]:
-    """Each run ``values[start:end]`` joined with " | " (slices of a list: no array per run)."""
-    cells = values.tolist()
-    return [" | ".join(cells[s:e]) for s, e in bounds]

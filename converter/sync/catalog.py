@@ -16,10 +16,20 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
+
+
+def parsed(rows: Iterable[tuple[str, str]]) -> tuple[list[str], list[Any]]:
+    """(key, JSON text) rows as their keys and parsed values, the JSON parsed in one call: the
+    same values as one ``json.loads`` each, several times faster (a record's keys are read once)."""
+    rows = list(rows)
+    return list(map(itemgetter(0), rows)), json.loads("[" + ",".join(map(itemgetter(1), rows)) + "]")
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS masters (
@@ -84,21 +94,22 @@ class Catalog:
         )
 
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        rows = [
-            (
-                system,
-                entity,
-                rid.casefold(),
-                rid,
-                data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
-                printable(source),
-                now,
-            )
-            for rid, data in records
-            if rid
-        ]
-        if not rows:
+        kept = list(filter(itemgetter(0), records))  # a record without an ID is not remembered
+        if not kept:
             return 0
+        rids, datas = zip(*kept, strict=True)
+        if set(map(type, datas)) != {str}:  # dicts: their JSON
+            datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
+        rows = zip(
+            repeat(system),
+            repeat(entity),
+            map(str.casefold, rids),
+            rids,
+            datas,
+            repeat(printable(source)),
+            repeat(now),
+            strict=False,  # the repeats are endless
+        )
         conn = self._db(create=True)
         assert conn is not None
         with conn:
@@ -110,7 +121,7 @@ class Catalog:
                 rows,
             )
         self._cache.pop((system, entity), None)
-        return len(rows)
+        return len(kept)
 
     def entries(self, system: str, entity: str) -> dict[str, dict[str, Any]]:
         """Case-folded ID → data, for one system's entity (empty when nothing is known)."""
@@ -122,7 +133,7 @@ class Catalog:
                 if conn
                 else []
             )
-            self._cache[cache_key] = {k: json.loads(d) for k, d in rows}
+            self._cache[cache_key] = dict(zip(*parsed(rows), strict=True))
         return self._cache[cache_key]
 
     def lookup(self, system: str, entity: str, rid: str) -> dict[str, Any] | None:

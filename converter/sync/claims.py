@@ -82,6 +82,11 @@ def taken_since(
     ledger: Ledger, mark: int, batch: str, entity: str, target: str, keys: list[str]
 ) -> list[str]:
     """Keys (as sent) that a batch other than ``batch``, staged after ``mark`` and not forgotten, sent."""
+    others = ledger.conn.execute(
+        "SELECT 1 FROM batches WHERE rowid > ? AND batch != ? AND state != 'forgotten' LIMIT 1", (mark, batch)
+    )
+    if others.fetchone() is None:  # no other batch staged since: none of the keys can be taken
+        return []
     folded = list(dict.fromkeys(k.casefold() for k in keys))
     taken: list[str] = []
     for i in range(0, len(folded), 500):

@@ -16,18 +16,20 @@ every write in one transaction, safe for two processes at once. It records:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from ..core.settings import Settings
 from . import runs
 from .catalog import connect, ledger_path
+from .fingerprints import column_fingerprints, fingerprint  # noqa: F401 - imported from here too
 from .processes import pid_alive
 from .spool import Spool
 
@@ -79,25 +81,6 @@ BATCH_KEYS = (
     "reviewed_at",
     "review_note",
 )
-
-
-def fingerprint(data: dict[str, Any]) -> str:
-    """A short, stable hash of a record's mapped fields, so the ledger can tell changed from same."""
-    joined = "\x1f".join(f"{k}\x1e{v}" for k, v in sorted(data.items()))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
-
-
-def fingerprints(frame: Any) -> list[str]:
-    """``fingerprint`` of every row of a frame of text, the joining done a column at a time."""
-    from ..core.values import texts  # pandas, imported only where frames are hashed
-
-    parts = [f"{name}\x1e" + texts(frame[name]) for name in sorted(frame.columns)]
-    if not parts:
-        return [fingerprint({})] * len(frame)
-    sha256 = hashlib.sha256
-    return [
-        sha256(text.encode("utf-8")).hexdigest()[:16] for text in map("\x1f".join, zip(*parts, strict=True))
-    ]
 
 
 def now_iso() -> str:
@@ -208,20 +191,39 @@ class Ledger:
         if not self.exists():
             return {}
         folded = list(dict.fromkeys(k.casefold() for k in keys))
-        out: dict[str, SentRecord] = {}
+        rows: list[tuple] = []
         for i in range(0, len(folded), 500):
             part = folded[i : i + 500]
             marks = ",".join("?" * len(part))
-            cur = self.conn.execute(
+            rows += self.conn.execute(
                 f"SELECT s.key, s.id, s.fingerprint, s.data, s.batch, s.sent_at, s.confirmed_at FROM sent s "
                 f"JOIN batches b ON b.batch = s.batch WHERE b.state != 'forgotten' "
                 f"AND s.entity=? AND s.target=? AND s.key IN ({marks})",
                 (entity, target, *part),
+            ).fetchall()
+        # All the JSON in one parse: the same values as one json.loads each, several times faster.
+        datas = json.loads("[" + ",".join(map(itemgetter(3), rows)) + "]")
+        return {
+            key: SentRecord(entity, target, key, rid, fp, data, batch, sent_at, confirmed)
+            for (key, rid, fp, _, batch, sent_at, confirmed), data in zip(rows, datas, strict=True)
+        }
+
+    def sent_marks(self, entity: str, target: str, keys: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+        """Case-folded key → (fingerprint, batch, sent_at) of the live records ``sent`` would return:
+        enough to tell an unchanged record, without reading (and parsing) what was sent."""
+        if not self.has_sent(entity, target):
+            return {}
+        folded = list(dict.fromkeys(map(str.casefold, keys)))
+        out: dict[str, tuple[str, str, str]] = {}
+        for i in range(0, len(folded), 500):
+            part = folded[i : i + 500]
+            cur = self.conn.execute(
+                f"SELECT s.key, s.fingerprint, s.batch, s.sent_at FROM sent s "
+                f"JOIN batches b ON b.batch = s.batch WHERE b.state != 'forgotten' "
+                f"AND s.entity=? AND s.target=? AND s.key IN ({','.join('?' * len(part))})",
+                (entity, target, *part),
             )
-            for key, rid, fp, data, batch, sent_at, confirmed in cur:
-                out[key] = SentRecord(
-                    entity, target, key, rid, fp, json.loads(data), batch, sent_at, confirmed
-                )
+            out.update((key, (fp, batch, sent_at)) for key, fp, batch, sent_at in cur)
         return out
 
     def has_sent(self, entity: str, target: str) -> bool:
@@ -281,7 +283,7 @@ class Ledger:
         )
         # Earlier rows of these keys become each new row's `previous` (what forget brings back).
         ids = records.keys() if isinstance(records, Spool) else [rid for rid, _, _ in records]
-        keys = list(dict.fromkeys(rid.casefold() for rid in ids))
+        keys = list(dict.fromkeys(map(str.casefold, ids))) if self.has_sent(entity, target) else []
         before: dict[str, str] = {}
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
@@ -291,25 +293,30 @@ class Ledger:
                 (entity, target, *part),
             )
             before.update((row[0], json.dumps(list(row[1:]))) for row in cur)
-        self.conn.executemany(
-            "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) DO UPDATE SET "
-            "id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, batch=excluded.batch, "
-            "sent_at=excluded.sent_at, confirmed_at=NULL, previous=excluded.previous, drift=NULL",
-            (
-                (
-                    entity,
-                    target,
-                    rid.casefold(),
-                    rid,
-                    fp,
-                    data if isinstance(data, str) else flat_json(data),  # JSON already, or a dict
-                    batch,
-                    ts,
-                    before.get(rid.casefold()),
-                )
-                for rid, fp, data in records
-            ),
-        )
+        rows = iter(records)
+        while chunk := list(islice(rows, 20_000)):  # a spool's records: a block at a time, in order
+            rids, fps, datas = zip(*chunk, strict=True)
+            folded = list(map(str.casefold, rids))
+            if set(map(type, datas)) != {str}:  # dicts (records changed or re-sent): their JSON
+                datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
+            self.conn.executemany(
+                "INSERT INTO sent VALUES (?,?,?,?,?,?,?,?,NULL,?,NULL) ON CONFLICT(entity, target, key) "
+                "DO UPDATE SET id=excluded.id, fingerprint=excluded.fingerprint, data=excluded.data, "
+                "batch=excluded.batch, sent_at=excluded.sent_at, confirmed_at=NULL, "
+                "previous=excluded.previous, drift=NULL",
+                zip(
+                    repeat(entity),
+                    repeat(target),
+                    folded,
+                    rids,
+                    fps,
+                    datas,
+                    repeat(batch),
+                    repeat(ts),
+                    map(before.get, folded),
+                    strict=False,  # the repeats are endless
+                ),
+            )
 
     def finish_batch(self, batch: str) -> None:
         """Step 2 of 2, after the batch folder is in place."""

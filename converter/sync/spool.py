@@ -12,6 +12,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import IO, Any
 
 Record = tuple[str, str, dict[str, Any]]  # (natural key, fingerprint, mapped fields)
@@ -34,6 +35,14 @@ class Spool:
         self._count += 1
         self._keys.append(record[0])
         self._memory.append(record)
+        if len(self._memory) >= self.limit:
+            self._flush()
+
+    def extend(self, records: list[Record]) -> None:
+        """``append`` of every record of ``records``, in order."""
+        self._count += len(records)
+        self._keys.extend(map(itemgetter(0), records))
+        self._memory += records
         if len(self._memory) >= self.limit:
             self._flush()
 
