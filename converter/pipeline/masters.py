@@ -117,8 +117,10 @@ class MasterConverter:
         self.settings, self.date_order = settings, date_order
         self.ledger, self.full, self.catalog = ledger, full, catalog
         self.seen: dict[str, int] = {}
-        self.source_entries: list[tuple[str, dict[str, Any]]] = []
-        self.target_entries: list[tuple[str, dict[str, Any]]] = []
+        # (ID, JSON) entries for the catalog, recorded once the batch is written: on disk past a
+        # few thousand, so a million customers do not sit in memory twice over.
+        self.source_entries = Spool(keep_keys=False)
+        self.target_entries = Spool(keep_keys=False)
         self.staged = Spool()
         # Valid source rows: the last block's (for confirmations), and of a Sage customer list the
         # credit-limit columns of every block (only those: a million customers must fit in memory).
@@ -154,8 +156,8 @@ class MasterConverter:
         self.last_valid = valid
         if (self.source.system, self.source.entity) == ("sage50", "customers"):
             self.source_frames.append(_credit_rows(normal, issues, self.source))
-        self.source_entries += catalog_entries(valid, self.source.system, self.source.entity)
-        self.target_entries += catalog_entries(good, self.target.system, self.target.entity)
+        self.source_entries.extend(catalog_entries(valid, self.source.system, self.source.entity))
+        self.target_entries.extend(catalog_entries(good, self.target.system, self.target.entity))
         block = Block(pd.DataFrame(), bad, [], issues, ctx.notes)
         block.output, block.skipped_rows = self._changes(good, keys.drop(index=bad), block)
         return block

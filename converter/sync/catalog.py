@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
-from itertools import repeat
+from collections.abc import Iterable, Iterator
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ def parsed(rows: Iterable[tuple[str, str]]) -> tuple[list[str], list[Any]]:
     return list(map(itemgetter(0), rows)), json.loads("[" + ",".join(map(itemgetter(1), rows)) + "]")
 
 
+RECORD_BLOCK = 20_000  # catalog entries written per executemany
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS masters (
     system  TEXT NOT NULL,           -- sage50 | bizops
@@ -43,6 +45,13 @@ CREATE TABLE IF NOT EXISTS masters (
     PRIMARY KEY (system, entity, key)
 );
 """
+
+
+def _blocks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last may be shorter)."""
+    it = iter(items)
+    while block := list(islice(it, size)):
+        yield block
 
 
 def ledger_path(settings: Settings) -> Path:
@@ -94,34 +103,40 @@ class Catalog:
         )
 
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        kept = list(filter(itemgetter(0), records))  # a record without an ID is not remembered
-        if not kept:
+        source = printable(source)
+        # A block at a time, in one transaction: a spooled million records is never all in memory.
+        blocks = _blocks(filter(itemgetter(0), records), RECORD_BLOCK)  # no ID: not remembered
+        first = next(blocks, None)
+        if first is None:
             return 0
-        rids, datas = zip(*kept, strict=True)
-        if set(map(type, datas)) != {str}:  # dicts: their JSON
-            datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
-        rows = zip(
-            repeat(system),
-            repeat(entity),
-            map(str.casefold, rids),
-            rids,
-            datas,
-            repeat(printable(source)),
-            repeat(now),
-            strict=False,  # the repeats are endless
-        )
+        recorded = 0
         conn = self._db(create=True)
         assert conn is not None
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
-                "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
-                "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
-                rows,
-            )
+            for block in chain([first], blocks):
+                rids, datas = zip(*block, strict=True)
+                if set(map(type, datas)) != {str}:  # dicts: their JSON
+                    datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
+                rows = zip(
+                    repeat(system),
+                    repeat(entity),
+                    map(str.casefold, rids),
+                    rids,
+                    datas,
+                    repeat(source),
+                    repeat(now),
+                    strict=False,  # the repeats are endless
+                )
+                conn.executemany(
+                    "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
+                    "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
+                    "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
+                    rows,
+                )
+                recorded += len(rids)
         self._cache.pop((system, entity), None)
-        return len(kept)
+        return recorded
 
     def entries(self, system: str, entity: str) -> dict[str, dict[str, Any]]:
         """Case-folded ID → data, for one system's entity (empty when nothing is known)."""

@@ -15,33 +15,33 @@ from collections.abc import Iterator
 from operator import itemgetter
 from typing import IO, Any
 
-Record = tuple[str, str, dict[str, Any]]  # (natural key, fingerprint, mapped fields)
-
 
 class Spool:
-    """An append-only sequence of records that can be iterated more than once."""
+    """An append-only sequence of records (tuples; the ledger's are (natural key, fingerprint,
+    mapped fields)) that can be iterated more than once."""
 
-    def __init__(self, *, limit: int = 20_000) -> None:
+    def __init__(self, *, limit: int = 20_000, keep_keys: bool = True) -> None:
         self.limit = limit
-        self._memory: list[Record] = []
+        self._memory: list[Any] = []
         self._file: IO[bytes] | None = None
         self._count = 0
-        self._keys: list[str] = []  # kept in memory: small, and the ledger needs them first
+        # Each record's first item, kept in memory: small, and the ledger needs them first. A spool
+        # of other tuples (the catalog's (ID, JSON) entries) keeps none.
+        self._keys: list[str] | None = [] if keep_keys else None
 
     def keys(self) -> list[str]:
+        if self._keys is None:
+            raise TypeError("this spool keeps no keys (Spool(keep_keys=False))")
         return self._keys
 
-    def append(self, record: Record) -> None:
-        self._count += 1
-        self._keys.append(record[0])
-        self._memory.append(record)
-        if len(self._memory) >= self.limit:
-            self._flush()
+    def append(self, record: Any) -> None:
+        self.extend([record])
 
-    def extend(self, records: list[Record]) -> None:
+    def extend(self, records: list[Any]) -> None:
         """``append`` of every record of ``records``, in order."""
         self._count += len(records)
-        self._keys.extend(map(itemgetter(0), records))
+        if self._keys is not None:
+            self._keys.extend(map(itemgetter(0), records))
         self._memory += records
         if len(self._memory) >= self.limit:
             self._flush()
@@ -53,7 +53,7 @@ class Spool:
         pickle.dump(self._memory, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._memory = []
 
-    def __iter__(self) -> Iterator[Record]:
+    def __iter__(self) -> Iterator[Any]:
         if self._file is not None:
             self._file.flush()
             end = self._file.seek(0, 2)
