@@ -235,10 +235,18 @@ def _sheet_name(name: str) -> str:
 def _typed_column(values: pd.Series, layout: Layout, name: str) -> tuple[np.ndarray, list[Any], str | None]:
     """Values as the spreadsheet should hold them: real dates and numbers where the layout says
     so; as (each row's code, the distinct values, number format). Each distinct text is typed once."""
+    kind = layout.field(name).type if layout.has_field(name) else "text"
+    cells = values.to_numpy(dtype=object)
+    if (
+        kind not in NUMBER_FORMATS
+        and kind != "date"
+        and pd.api.types.infer_dtype(cells, skipna=False) == "string"
+    ):
+        codes, distinct = pd.factorize(cells)  # text already: as it is
+        return codes, distinct.tolist(), None
     text = values.astype(object).fillna("").astype(str)
     codes, distinct = pd.factorize(text.to_numpy(dtype=object))
     text = pd.Series(distinct, dtype=text.dtype)
-    kind = layout.field(name).type if layout.has_field(name) else "text"
     if kind == "date":
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text.tolist(), strict=True)]
