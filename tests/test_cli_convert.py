@@ -112,3 +112,30 @@ def test_encoding_and_date_order_options(tmp_path):
     [result] = json.loads(res.stdout)
     text = Path(result["outputs"][0]).read_text(encoding="utf-8")
     assert "Café" in text and "2024-12-25" in text
+
+
+def test_convert_json_converts_and_prints_without_loading_rich(fixtures, tmp_path):
+    """--json prints the result alone (by print), so the console library is never loaded; a
+    table or a message still loads it on first use."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from converter.cli import main as cli\n"
+        "res = CliRunner().invoke(cli.app, ['convert', sys.argv[1], '--outbox', sys.argv[2], '--json'])\n"
+        "assert res.exit_code == 0, res.output\n"
+        "assert json.loads(res.stdout)[0]['status'] == 'converted'\n"
+        "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')]\n"
+        "cli.out.print('loaded on first use')\n"
+        "assert 'rich.console' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import json\n" + script, str(fixtures / "bom.csv"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "loaded on first use" in done.stdout

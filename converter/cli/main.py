@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.box import SIMPLE_HEAD
-from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ..admin.project import forget_batch, history, init_project, next_steps, status_report
@@ -146,6 +143,10 @@ _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")
 
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
+    from rich.box import SIMPLE_HEAD  # rich loads only when something is shown
+    from rich.markup import escape
+    from rich.table import Table
+
     # At 80 columns the batch name (copied into commands) and the status stay whole; the rest folds.
     table = Table(title=title, title_justify="left", box=SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.caption_justify = "left"
@@ -316,6 +317,8 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
+    from rich.table import Table
+
     t = Table(title=f"Sent and confirmed (ledger {report['ledger']})", title_justify="left")
     for col in (
         "Entity",
@@ -358,6 +361,10 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    from rich.box import SIMPLE_HEAD
+    from rich.markup import escape
+    from rich.table import Table
+
     t = Table(
         title="Runs: every file taken, failed and retried ones included",
         title_justify="left",
