@@ -139,3 +139,30 @@ def test_convert_json_converts_and_prints_without_loading_rich(fixtures, tmp_pat
     )
     assert done.returncode == 0, done.stderr
     assert "loaded on first use" in done.stdout
+
+
+def test_the_pipeline_loads_with_the_collector_paused_then_set_aside_and_collecting_resumes(
+    fixtures, tmp_path
+):
+    """The modules' objects are frozen once loaded (later collections skip them); the collector
+    is left as it was found: on when it was on, off when it was off."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, sys\n"
+        "from pathlib import Path\n"
+        "from converter.cli import main as cli\n"
+        "from converter.core.settings import load_settings\n"
+        "gc.disable() if sys.argv[3] == 'off' else None\n"
+        "result = cli.convert_file(Path(sys.argv[1]), settings=load_settings(None), outbox=Path(sys.argv[2]))\n"
+        "assert result.status == 'converted', result.status\n"
+        "assert gc.isenabled() == (sys.argv[3] == 'on')\n"
+        "assert gc.get_freeze_count() > 1000\n"
+    )
+    for state in ("on", "off"):
+        site = tmp_path / state  # a site of its own: the file is new to it
+        site.mkdir()
+        args = [str(fixtures / "bom.csv"), str(site / "outbox"), state]
+        done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=site)
+        assert done.returncode == 0, done.stderr
