@@ -8,6 +8,7 @@ order of their first use, row by row, and comments are listed in row order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -63,3 +64,11 @@ def _render(
             row = start + pos
             pieces[(pos, i)] = ws.piece(f"{column_letter(i + 1)}{row}", special[(pos, i)], row, i + 1)
     return tails, pieces
+
+
+def codes_of(values: Iterable[Any]) -> tuple[np.ndarray, list[Any]]:
+    """(each value's code, the distinct values in order of first appearance); values of different
+    types are never taken for one another (``1``, ``1.0`` and ``True`` stay apart)."""
+    index: dict[tuple[type, Any], int] = {}
+    codes = [index.setdefault((type(v), v), len(index)) for v in values]
+    return np.array(codes, dtype=np.int64), [v for _t, v in index]

@@ -25,7 +25,7 @@ from ..core.issues import Issue
 from ..core.values import printable
 from ..io.layouts import Layout
 from ..mapping.engine import CellNotes
-from .columns import add_rows
+from .columns import add_rows, codes_of
 from .sheets import ALERT, fit_widths, print_setup, summary_lines
 from .xlsx import ILLEGAL_CHARACTERS_RE, Cell, Sheet, Workbook, column_letter, quote_sheet
 
@@ -454,30 +454,38 @@ def write_credit_limits_sheet(ws: Sheet, rows: list[tuple]) -> None:
     wrap = fit_widths(ws, zip(CREDIT_HEADINGS, columns, strict=True), wide=80)
     ws.auto_filter = f"A1:H{max(2, len(shown) + 1)}"
     ws.append([_text_cell(h, font=BOLD) for h in CREDIT_HEADINGS])
-    for row, customer, limit, status, was_limit, was_status, change, why in shown:
-        cells = [
-            Cell(row),
-            _text_cell(customer),
-            _amount(limit),
-            _text_cell(status),
-            _amount(was_limit),
-            _text_cell(was_status),
-            _text_cell(change, font=BOLD if change.startswith("HELD") else None),
-            _text_cell(why, wrap=wrap[7]),
-        ]
-        if change.startswith(("changed", "released", "HELD")):
-            for cell, now, before, name in (
-                (cells[2], limit, was_limit, "limit"),
-                (cells[3], status, was_status, "status"),
-            ):
-                if now != before:
-                    _annotate(
-                        cell, [("changed", f"Credit {name}: {before!r} → {now!r} (sent before → now).")]
-                    )
+    if not shown:
+        return
+    makers = (
+        Cell,
+        _text_cell,
+        _amount,
+        _text_cell,
+        _amount,
+        _text_cell,
+        lambda change: _text_cell(change, font=BOLD if change.startswith("HELD") else None),
+        lambda why: _text_cell(why, wrap=wrap[7]),
+    )
+    # Each distinct value of a column is made a cell once (add_rows); a cell with a comment, and
+    # every cell of a held change's row (marked for attention), is made for its row.
+    columns = [codes_of(values) for values in zip(*shown, strict=True)]
+    columns = [
+        (codes, [make(v) for v in values]) for make, (codes, values) in zip(makers, columns, strict=True)
+    ]
+    special: dict[tuple[int, int], Cell] = {}
+    for pos, (_row, _customer, limit, status, was_limit, was_status, change, _why) in enumerate(shown):
+        if not change.startswith(("changed", "released", "HELD")):
+            continue
+        made = [make(v) for make, v in zip(makers, shown[pos], strict=True)]
+        for i, now, before, name in ((2, limit, was_limit, "limit"), (3, status, was_status, "status")):
+            if now != before:
+                _annotate(made[i], [("changed", f"Credit {name}: {before!r} → {now!r} (sent before → now).")])
+                special[(pos, i)] = made[i]
         if change.startswith("HELD"):
-            for cell in cells:
+            for i, cell in enumerate(made):
                 cell.fill = ALERT
-        ws.append(cells)
+                special[(pos, i)] = cell
+    add_rows(ws, len(shown), columns, special)
 
 
 def _amount(text: str) -> Cell:
