@@ -27,6 +27,7 @@ from .common import (
     EntityOpt,
     Files,
     JsonOpt,
+    LazyConsole,
     System,
     batch_column,
     check_entity,
@@ -135,7 +136,8 @@ def _with_progress(files: list[Path], options: dict[str, Any]) -> list[Conversio
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=out, transient=True) as progress:
+    console = out.console if isinstance(out, LazyConsole) else out  # rich's own console object
+    with Progress(*columns, console=console, transient=True) as progress:
         overall = progress.add_task("Files", total=len(files)) if len(files) > 1 else None
         for f in files:
             task = progress.add_task(f"Converting {f.name}", total=_size(f))
