@@ -112,3 +112,57 @@ def test_encoding_and_date_order_options(tmp_path):
     [result] = json.loads(res.stdout)
     text = Path(result["outputs"][0]).read_text(encoding="utf-8")
     assert "Café" in text and "2024-12-25" in text
+
+
+def test_convert_json_converts_and_prints_without_loading_rich(fixtures, tmp_path):
+    """--json prints the result alone (by print), so the console library is never loaded; a
+    table or a message still loads it on first use."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from converter.cli import main as cli\n"
+        "res = CliRunner().invoke(cli.app, ['convert', sys.argv[1], '--outbox', sys.argv[2], '--json'])\n"
+        "assert res.exit_code == 0, res.output\n"
+        "assert json.loads(res.stdout)[0]['status'] == 'converted'\n"
+        "assert not [m for m in sys.modules if m == 'rich' or m.startswith('rich.')]\n"
+        "cli.out.print('loaded on first use')\n"
+        "assert 'rich.console' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import json\n" + script, str(fixtures / "bom.csv"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "loaded on first use" in done.stdout
+
+
+def test_the_pipeline_loads_with_the_collector_paused_then_set_aside_and_collecting_resumes(
+    fixtures, tmp_path
+):
+    """The modules' objects are frozen once loaded (later collections skip them); the collector
+    is left as it was found: on when it was on, off when it was off."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, sys\n"
+        "from pathlib import Path\n"
+        "from converter.cli import main as cli\n"
+        "from converter.core.settings import load_settings\n"
+        "gc.disable() if sys.argv[3] == 'off' else None\n"
+        "result = cli.convert_file(Path(sys.argv[1]), settings=load_settings(None), outbox=Path(sys.argv[2]))\n"
+        "assert result.status == 'converted', result.status\n"
+        "assert gc.isenabled() == (sys.argv[3] == 'on')\n"
+        "assert gc.get_freeze_count() > 1000\n"
+    )
+    for state in ("on", "off"):
+        site = tmp_path / state  # a site of its own: the file is new to it
+        site.mkdir()
+        args = [str(fixtures / "bom.csv"), str(site / "outbox"), state]
+        done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, cwd=site)
+        assert done.returncode == 0, done.stderr

@@ -626,6 +626,32 @@ def test_a_split_document_is_reported_whatever_the_chunk_size(tmp_path):
     assert (5, "InvoiceNumber", "split-document") in errors(small)
 
 
+@pytest.mark.parametrize("chunk_rows", [2, 3, 4, 50_000])
+def test_the_files_last_document_is_converted_and_checked_alike_in_any_chunks(tmp_path, chunk_rows):
+    """The last chunk's last document is converted with the rest of the chunk (nothing follows it):
+    the same records, and the same issues, whether it ends a chunk of several documents or not."""
+    inv_a = "INV-A,Invoice,2026-06-01,,C1,,Net 30,Finalized,,,,"
+    inv_b = "INV-B,Invoice,2026-06-02,,C1,,Net 30,Finalized,,,,"
+    inv_c = "INV-C,Invoice,2026-06-03,,C1,,Net 30,Finalized,,,,"
+    path = write_bizops(
+        tmp_path / "invoices.csv",
+        INVOICE_HEADER,
+        [
+            f"{inv_a},1,A,Gloves,1,9.95,9.95,TRUE,,",
+            f"{inv_b},1,A,Gloves,1,9.95,9.95,TRUE,,",
+            f"{inv_a},2,A,Gloves,1,9.95,9.95,TRUE,,",  # INV-A again: split
+            f"{inv_c},1,A,Gloves,1,9.95,9.95,TRUE,,",
+            f"{inv_c},2,A,Gloves,2,9.95,9.95,TRUE,,",  # 2 x 9.95 is not 9.95
+        ],
+    )
+    one = _convert_with_chunks(tmp_path, path, 1_000)
+    assert (4, "InvoiceNumber", "split-document") in errors(one)
+    assert any(i.row == 6 for i in one.issues)
+    other = _convert_with_chunks(tmp_path, path, chunk_rows)
+    assert rcc(other.issues) == rcc(one.issues)
+    assert (other.rows_in, other.records_out, other.rejected) == (one.rows_in, one.records_out, one.rejected)
+
+
 # ----------------------------------------------------------------- references
 
 

@@ -367,3 +367,77 @@ def test_every_sheet_fits_and_prints(credit_batch, tmp_path):
     assert long_messages and all(c.alignment.wrap_text for c in long_messages)
     label = max((r[0] for r in rows(wb["Summary"])[1:] if isinstance(r[0], str)), key=len)
     assert wb["Summary"].column_dimensions["A"].width >= len(label) > 34  # 34: its old, cutting width
+
+
+def _credit_sheet_row_by_row(ws, rows):
+    """The Credit limits sheet as it was written before (a row at a time, a cell object each)."""
+    from converter.review.sheets import ALERT, fit_widths
+    from converter.review.workbook import (
+        BOLD,
+        CREDIT_HEADINGS,
+        MEANING,
+        Cell,
+        _amount,
+        _annotate,
+        _text_cell,
+    )
+
+    ws.freeze_panes = "C2"
+    shown = [
+        (*r[:6], MEANING.get(r[6], r[6]), r[7]) for r in sorted(rows, key=lambda r: (r[6] != "held", r[0]))
+    ]
+    columns = [[r[i] for r in shown[:2000]] for i in range(len(CREDIT_HEADINGS))]
+    wrap = fit_widths(ws, zip(CREDIT_HEADINGS, columns, strict=True), wide=80)
+    ws.auto_filter = f"A1:H{max(2, len(shown) + 1)}"
+    ws.append([_text_cell(h, font=BOLD) for h in CREDIT_HEADINGS])
+    for row, customer, limit, status, was_limit, was_status, change, why in shown:
+        cells = [
+            Cell(row),
+            _text_cell(customer),
+            _amount(limit),
+            _text_cell(status),
+            _amount(was_limit),
+            _text_cell(was_status),
+            _text_cell(change, font=BOLD if change.startswith("HELD") else None),
+            _text_cell(why, wrap=wrap[7]),
+        ]
+        if change.startswith(("changed", "released", "HELD")):
+            for cell, now, before, name in (
+                (cells[2], limit, was_limit, "limit"),
+                (cells[3], status, was_status, "status"),
+            ):
+                if now != before:
+                    _annotate(
+                        cell, [("changed", f"Credit {name}: {before!r} → {now!r} (sent before → now).")]
+                    )
+        if change.startswith("HELD"):
+            for cell in cells:
+                cell.fill = ALERT
+        ws.append(cells)
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_the_credit_limits_sheet_is_the_one_written_a_row_at_a_time(tmp_path, count):
+    """Built a column at a time, the sheet is byte for byte the one written row by row: new,
+    changed, held, released and unchanged customers, changed limits and statuses (comments),
+    held rows marked, amounts that are not numbers, values repeated down the columns."""
+    from converter.review.workbook import write_credit_limits_sheet
+    from converter.review.xlsx import Workbook
+
+    rows = [
+        (2, "ALDEN", "5000.00", "Active", "", "", "new", ""),
+        (3, "BAKER", "7500.00", "Active", "5000.00", "Active", "changed", ""),
+        (4, "CORTEZ", "90000.00", "Hold", "5000.00", "Active", "held", "more than 50 % up; -sure?"),
+        (5, "DUVAL", "5000.00", "Active", "5000.00", "Active", "unchanged", ""),
+        (6, "EVANS", "n/a", "Active", "5000.00", "Hold", "released", ""),
+        (7, "FOX", "5000.00", "=Active", "5000.00", "Active", "changed", ""),
+        (8, "GRAY", "1e3", "Active", "5000.00", "Active", "held", "why\nnot"),
+    ][:count]
+    saved = {}
+    for name, write in (("rows", _credit_sheet_row_by_row), ("columns", write_credit_limits_sheet)):
+        wb = Workbook("tester")
+        write(wb.create_sheet("Credit limits"), rows)
+        wb.save(tmp_path / f"{name}.xlsx")
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            saved[name] = {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+    assert saved["columns"] == saved["rows"]

@@ -6,6 +6,7 @@ import datetime as dt
 import zipfile
 
 import openpyxl
+import pandas as pd
 
 from converter.review.xlsx import Cell, Workbook
 
@@ -97,3 +98,45 @@ def test_a_value_of_another_kind_is_written_as_its_text(tmp_path):
     ws = _book(tmp_path, build)["S"]
     assert (ws["A1"].value, ws["B1"].value, ws["C1"].value) == ("<NA>", "12:30:00", None)
     assert ws["C1"].fill.fgColor.rgb.endswith("FCE4D6")
+
+
+def _saved(tmp_path, name: str, build) -> dict[str, bytes]:
+    wb = Workbook("tester")
+    ws = wb.create_sheet("S")
+    ws.append(["heading"])
+    build(ws)
+    wb.save(tmp_path / name)
+    with zipfile.ZipFile(tmp_path / name) as z:
+        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+
+def test_rows_added_a_column_at_a_time_are_the_rows_appended_one_by_one(tmp_path):
+    """Styles numbered by first use row by row, comments in row order, a special cell's value
+    not counted as a use of that value, blanks and a value of another kind as ``append`` has them."""
+    import numpy as np
+
+    from converter.review.columns import add_rows
+
+    fill = Cell("late", fill="FCE4D6", comment=("a note", 320, 110))
+    columns = [
+        (np.array([0, 1, 0, 2, 1]), ["a", Cell("-1", quote=True), ""]),
+        (np.array([1, 0, 2, 1, 3]), [None, Cell(dt.date(2024, 1, 2), number_format="m/d/yy"), 2.5, pd.NA]),
+        (np.array([0, 1, 1, 0, 1]), [Cell(7, number_format="0.00"), Cell("=x", quote=True)]),
+    ]
+    special = {(1, 2): fill, (3, 0): Cell("b", comment=("other", 320, 110)), (0, 1): Cell("c", fill="FFFF00")}
+
+    def by_rows(ws):
+        for pos in range(5):
+            values = [special.get((pos, i), vals[codes[pos]]) for i, (codes, vals) in enumerate(columns)]
+            ws.append(values)
+
+    expected = _saved(tmp_path, "rows.xlsx", by_rows)
+    assert _saved(tmp_path, "columns.xlsx", lambda ws: add_rows(ws, 5, columns, special)) == expected
+    assert b"<comment" in expected["xl/comments1.xml"]
+
+
+def test_no_rows_added_a_column_at_a_time_is_nothing(tmp_path):
+    from converter.review.columns import add_rows
+
+    expected = _saved(tmp_path, "rows.xlsx", lambda ws: None)
+    assert _saved(tmp_path, "columns.xlsx", lambda ws: add_rows(ws, 0, [], {})) == expected

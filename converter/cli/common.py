@@ -5,17 +5,50 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..core.errors import ConverterError, InvalidConfig, ReadError, UsageError
 from ..io.layouts import ENTITIES, RECOGNISED_ONLY
 
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+
+class LazyConsole:
+    """A rich ``Console``, made (and rich imported) on first use: a run that prints no table or
+    message, such as ``convert --json`` (its JSON goes out by ``print``), does without rich.
+    Attributes are the console's, read and set (no ``__dict__`` of its own to shadow them)."""
+
+    __slots__ = ("_console", "_options")
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    @property
+    def console(self) -> Console:
+        console = self._console
+        if console is None:
+            from rich.console import Console
+
+            console = Console(**self._options)
+            object.__setattr__(self, "_console", console)
+        return console
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # its own (none: no __dict__), never the console's
+            raise AttributeError(name)
+        return getattr(self.console, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self.console, name, value)
+
+
+out = LazyConsole(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 DEBUG = False  # --debug (before the command): tracebacks of unexpected failures go to stderr
 
 

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from .common import ConfigOpt, JsonOpt, out
 
@@ -46,6 +44,9 @@ def doctor(
 
 
 def _render(report: dict) -> None:
+    from rich.markup import escape  # rich loads only when something is shown
+    from rich.table import Table
+
     table = Table(title="Site check", title_justify="left")
     for col in ("Area", "Check", "Status", "Found"):
         table.add_column(col, overflow="fold")
@@ -73,6 +74,8 @@ def _render(report: dict) -> None:
 
 
 def _seen(entry: dict) -> str:
+    from rich.markup import escape
+
     last = entry["last_list"]
     if last is None:
         return (

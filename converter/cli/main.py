@@ -6,14 +6,13 @@ With ``--json`` the output is exactly the core result, as JSON, and nothing else
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.box import SIMPLE_HEAD
-from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ..admin.project import forget_batch, history, init_project, next_steps, status_report
@@ -28,6 +27,7 @@ from .common import (
     EntityOpt,
     Files,
     JsonOpt,
+    LazyConsole,
     System,
     batch_column,
     check_entity,
@@ -48,9 +48,25 @@ if TYPE_CHECKING:
 def convert_file(path: Path, **options: Any) -> ConversionResult:
     """``pipeline.convert_file``, imported on first use: pandas and openpyxl load only for commands
     that convert, so ``--help``, ``status`` and ``batches`` start fast."""
+    if "converter.pipeline.convert" not in sys.modules:
+        _load_pipeline()
     from ..pipeline.convert import convert_file as core
 
     return core(path, **options)
+
+
+def _load_pipeline() -> None:
+    """Import the pipeline (pandas, numpy and some 600 modules, alive as long as the process) with
+    the cyclic garbage collector paused, then set what is alive aside (``gc.freeze``): later
+    collections no longer scan every object of those modules again and again (~50 ms a run)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        from ..pipeline import convert  # noqa: F401
+    finally:
+        if collecting:
+            gc.enable()
+    gc.freeze()
 
 
 class _Group(TyperGroup):
@@ -120,7 +136,8 @@ def _with_progress(files: list[Path], options: dict[str, Any]) -> list[Conversio
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=out, transient=True) as progress:
+    console = out.console if isinstance(out, LazyConsole) else out  # rich's own console object
+    with Progress(*columns, console=console, transient=True) as progress:
         overall = progress.add_task("Files", total=len(files)) if len(files) > 1 else None
         for f in files:
             task = progress.add_task(f"Converting {f.name}", total=_size(f))
@@ -146,6 +163,10 @@ _NOTES_SHOWN = ("not-exchanged", "other-kind-skipped")
 
 
 def _render(results: list[ConversionResult], *, title: str, max_issues: int = 15) -> None:
+    from rich.box import SIMPLE_HEAD  # rich loads only when something is shown
+    from rich.markup import escape
+    from rich.table import Table
+
     # At 80 columns the batch name (copied into commands) and the status stay whole; the rest folds.
     table = Table(title=title, title_justify="left", box=SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.caption_justify = "left"
@@ -316,6 +337,8 @@ def status(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
+    from rich.table import Table
+
     t = Table(title=f"Sent and confirmed (ledger {report['ledger']})", title_justify="left")
     for col in (
         "Entity",
@@ -358,6 +381,10 @@ def history_cmd(entity: EntityOpt = None, config: ConfigOpt = None, json_out: Js
     if json_out:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    from rich.box import SIMPLE_HEAD
+    from rich.markup import escape
+    from rich.table import Table
+
     t = Table(
         title="Runs: every file taken, failed and retried ones included",
         title_justify="left",

@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.box import SIMPLE_HEAD
-from rich.markup import escape
-from rich.table import Table
 
 from ..core.errors import ConverterError, UsageError
 from ..core.settings import load_settings
@@ -62,6 +59,9 @@ def review(
 
 
 def _render_summary(result: dict[str, Any]) -> None:
+    from rich.markup import escape  # rich loads only when something is shown
+    from rich.table import Table
+
     for section in result["sections"]:
         table = Table(title=section["title"], title_justify="left", show_header=False)
         table.add_column(style="bold")
@@ -134,6 +134,10 @@ def batches(
     if not rows:
         out.print("No batches yet." if not state else f"No batches {state}.")
         return
+    from rich.box import SIMPLE_HEAD
+    from rich.markup import escape
+    from rich.table import Table
+
     box = outbox_for(settings, None)
     table = Table(
         title=f"Batches (folders under {box})", title_justify="left", box=SIMPLE_HEAD, pad_edge=False

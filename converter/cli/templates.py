@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..core.errors import ConverterError, UsageError
 from ..io.layouts import (
@@ -50,6 +49,8 @@ def templates_list(json_out: JsonOpt = False) -> None:
     if json_out:
         print(json.dumps(data, indent=2))
         return
+    from rich.table import Table  # rich loads only when something is shown
+
     t = Table(title="Layouts", title_justify="left")
     for col in ("Name", "Title", "File", "Kind", "Fields"):
         t.add_column(col)
@@ -88,6 +89,8 @@ def templates_show(
     if json_out:
         print(json.dumps(doc, indent=2, ensure_ascii=False))
         return
+    from rich.table import Table
+
     try:
         if "rules" in doc:
             m = load_map(path.resolve())

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.logging import RichHandler
 
 from ..core.errors import ConverterError
 from ..core.settings import load_settings
@@ -100,9 +99,7 @@ def watch(
 def _logger(log_file: Path | None) -> logging.Logger:
     """The watcher's log: a plain file with --log-file, else the console."""
     handler: logging.Handler = (
-        logging.FileHandler(log_file, encoding="utf-8")
-        if log_file
-        else RichHandler(console=err, show_path=False)
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else _rich_handler()
     )
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(message)s" if log_file else "%(message)s")
@@ -111,6 +108,12 @@ def _logger(log_file: Path | None) -> logging.Logger:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)
     return logger
+
+
+def _rich_handler() -> logging.Handler:
+    from rich.logging import RichHandler  # rich loads only for a console log
+
+    return RichHandler(console=err.console, show_path=False)
 
 
 def _run(

@@ -205,12 +205,12 @@ def parse_dates(
     series: pd.Series, *, order: str = "mdy", iso_only: bool = False
 ) -> tuple[pd.Series, pd.Series]:
     """Parse dates to ``YYYY-MM-DD``. Returns (values, bad mask). ISO dates are always accepted."""
-    empty = blank(series)
-    out = pd.Series("", index=series.index, dtype=object)
-    bad = pd.Series(False, index=series.index)
+    empty = blank(series).to_numpy()
+    out = np.full(len(series), "", dtype=object)
+    bad = np.zeros(len(series), dtype=bool)
     if empty.all():  # most date columns of most exports are blank: nothing to parse
-        return out, bad
-    filled = texts(series[~empty.to_numpy()])
+        return pd.Series(out, index=series.index, dtype=object), pd.Series(bad, index=series.index)
+    filled = texts(series)[~empty]
     # A date repeats on every line of a document: parse each distinct spelling once; one already
     # in the canonical spelling (the common case) needs no parsing at all.
     codes, distinct = pd.factorize(filled)
@@ -223,9 +223,10 @@ def parse_dates(
         parsed, unread = _parse_filled_dates(rest, order=order, iso_only=iso_only)
         values[~plain] = parsed.to_numpy(dtype=object)
         wrong[~plain] = unread.to_numpy(dtype=bool)
-    out[~empty.to_numpy()] = values[codes]
-    bad[~empty.to_numpy()] = wrong[codes]
-    return out, bad
+    # Filled in as arrays, the series built once (a series set through a numpy mask is slow).
+    out[~empty] = values[codes]
+    bad[~empty] = wrong[codes]
+    return pd.Series(out, index=series.index, dtype=object), pd.Series(bad, index=series.index)
 
 
 _PLAIN_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -298,12 +299,14 @@ def format_sage_dates(series: pd.Series) -> pd.Series:
         return pd.Series(spelled[codes], index=series.index, dtype=object)
     text = series.fillna("").astype(str)
     parts = text.str.extract(r"^(\d{4})-(\d{2})-(\d{2})$")
-    ok = parts[0].notna()
-    out = text.copy()
-    if ok.any():
-        p = parts[ok]
-        out[ok] = p[1].astype(int).astype(str) + "/" + p[2].astype(int).astype(str) + "/" + p[0].str[2:]
-    return out
+    ok = parts[0].notna().to_numpy()
+    if not ok.any():
+        return text
+    out = text.to_numpy(dtype=object).copy()
+    p = parts[ok]
+    spelled = p[1].astype(int).astype(str) + "/" + p[2].astype(int).astype(str) + "/" + p[0].str[2:]
+    out[ok] = spelled.to_numpy(dtype=object)
+    return pd.Series(out, index=series.index, dtype=text.dtype)
 
 
 def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -315,13 +318,14 @@ def parse_bools(series: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(out.to_numpy()[codes], index=series.index, dtype=object),
             pd.Series(bad.to_numpy()[codes], index=series.index),
         )
-    low = series.fillna("").astype(str).str.strip().str.lower()
-    is_true = low.isin(TRUE_WORDS)
-    is_false = low.isin(FALSE_WORDS)
-    out = pd.Series("", index=series.index, dtype=object)
+    low = [v.strip().lower() for v in texts(series)]
+    is_true = np.array([v in TRUE_WORDS for v in low], dtype=bool)
+    is_false = np.array([v in FALSE_WORDS for v in low], dtype=bool)
+    out = np.full(len(low), "", dtype=object)
     out[is_true] = "TRUE"
     out[is_false] = "FALSE"
-    return out, ~(is_true | is_false | (low == ""))
+    bad = ~(is_true | is_false | np.array([v == "" for v in low], dtype=bool))
+    return pd.Series(out, index=series.index, dtype=object), pd.Series(bad, index=series.index)
 
 
 def parse_numbers(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -391,13 +395,13 @@ def canonical_number(series: pd.Series, *, type_: str, decimals: int | None) -> 
     same = np.array([plain.fullmatch(v) is not None for v in cells], dtype=bool) if plain else None
     if same is None or not same.any():
         return _canonical_numbers(series, type_=type_, decimals=decimals)
-    out = pd.Series(cells, index=series.index, dtype=object)
-    bad = pd.Series(False, index=series.index)
+    out = np.array(cells, dtype=object)
+    bad = np.zeros(len(cells), dtype=bool)
     if not same.all():
         rest_out, rest_bad = _canonical_numbers(series[~same], type_=type_, decimals=decimals)
         out[~same] = rest_out.to_numpy(dtype=object)
         bad[~same] = rest_bad.to_numpy(dtype=bool)
-    return out, bad
+    return pd.Series(out, index=series.index, dtype=object), pd.Series(bad, index=series.index)
 
 
 # Canonical spellings that parsing and re-spelling give back unchanged: no sign but "-", no

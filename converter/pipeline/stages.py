@@ -6,7 +6,7 @@ The batch is written by ``converter.pipeline.write``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from ..core.results import ConversionResult
 from ..core.settings import Settings
 from ..io import safe_cells
 from ..io.batches import Batch
+from ..io.chunks import Chunk
 from ..io.detection import Detection
 from ..io.layouts import Layout, MapTemplate
 from ..io.reading import TableFile
@@ -161,18 +162,23 @@ def read_and_map(
     try:
         carry, carry_issues = None, []
         dropped_back = safe_cells.is_dropped_back(det.headers)
-        for chunk in table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows):
+        chunks = table.iter_chunks(det.columns, has_header=det.has_header, chunk_rows=chunk_rows)
+        for chunk, last in _marking_last(table, chunks):
             frame = chunk.frame.set_axis(list(chunk.row_numbers))
             if dropped_back:  # a rejects.csv back in: its formula-like cells lose their leading '
                 frame = safe_cells.restore(frame)
             issues = carry_issues + chunk.issues
             if transaction:
-                # The last document may continue in the next chunk: carry it over.
+                # The last document may continue in the next chunk: carry it over (the file's
+                # last chunk ends with a whole document: converted with the rest, not on its own).
                 frame = frame if carry is None else pd.concat([carry, frame])
-                labels, _ = labels_for(frame, det.layout)
-                frame, carry = split_tail(frame, labels)
-                carry_issues = [i for i in issues if i.row in carry.index]
-                issues = [i for i in issues if i.row not in carry.index]
+                if last:
+                    carry, carry_issues = None, []
+                else:
+                    labels, _ = labels_for(frame, det.layout)
+                    frame, carry = split_tail(frame, labels)
+                    carry_issues = [i for i in issues if i.row in carry.index]
+                    issues = [i for i in issues if i.row not in carry.index]
                 if frame.empty:
                     continue
                 confirm_block(frame)
@@ -187,6 +193,20 @@ def read_and_map(
     finally:
         run.close()
     return confirmed, drifted
+
+
+def _marking_last(table: TableFile, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, bool]]:
+    """Each chunk, and whether it is the file's last. The next chunk is read ahead only once the
+    whole CSV file has been read (its rows are in memory already), so memory stays flat."""
+    chunk = next(chunks, None)
+    while chunk is not None:
+        if table.format != "csv" or (chunk.bytes_read or 0) < table.size:
+            yield chunk, False
+            chunk = next(chunks, None)
+            continue
+        following = next(chunks, None)
+        yield chunk, following is None
+        chunk = following
 
 
 def tally(

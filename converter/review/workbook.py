@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..core.issues import Issue
 from ..core.values import printable
 from ..io.layouts import Layout
 from ..mapping.engine import CellNotes
+from .columns import add_rows, codes_of
 from .sheets import ALERT, fit_widths, print_setup, summary_lines
 from .xlsx import ILLEGAL_CHARACTERS_RE, Cell, Sheet, Workbook, column_letter, quote_sheet
 
@@ -145,36 +147,47 @@ class ReviewRecorder:
     def _write_records(self, ws, records: pd.DataFrame) -> dict[int, int]:
         """Returns source row → the sheet row of its first record (for links)."""
         layout, fields = self.target, self.fields
-        typed = {name: _typed_column(records[name], layout, name) for name in fields}
+        typed = [_typed_column(records[name], layout, name) for name in fields]
         _fit_widths(ws, records[fields])
         ws.freeze_panes = "A2"
         last = column_letter(max(1, len(fields)))
         ws.auto_filter = f"A1:{last}{max(2, len(records) + 1)}"
         ws.append([_text_cell(name, font=BOLD) for name in fields])
+        source_rows = [int(r) for r in records.index]
         first_row: dict[int, int] = {}
-        kinds = records["__kind__"].tolist() if "__kind__" in records.columns else None
-        # Most cells are plain text and go in as they are (fast); a cell that needs a format, a
-        # comment, or care (formula-like, characters XML cannot hold) gets a cell object.
-        careful = {name: _needs_care(typed[name][0]) for name in fields}
-        noted = set(self.notes)
-        for pos, source_row in enumerate(records.index):
-            sheet_row = pos + 2
-            source_row = int(source_row)
+        for sheet_row, source_row in enumerate(source_rows, start=2):
             first_row.setdefault(source_row, sheet_row)
-            is_item = kinds is None or kinds[pos] == "item"
-            row = []
-            for name in fields:
-                value, number_format = typed[name][0][pos], typed[name][1]
-                if is_item and (source_row, name) in noted:
-                    cell = _value_cell(value, number_format)
-                    _annotate(cell, self.notes[(source_row, name)])
-                elif number_format or careful[name]:
-                    cell = _value_cell(value, number_format)
-                else:
-                    cell = value if value != "" else None
-                row.append(cell)
-            ws.append(row)
+        # Most cells are plain text and go in as they are (fast); a cell that needs a format, a
+        # comment, or care (formula-like, characters XML cannot hold) gets a cell object. Each
+        # distinct value of a column is made a cell once (add_rows).
+        columns = []
+        for codes, values, number_format in typed:
+            careful = number_format or _needs_care(values)
+            cells = [_value_cell(v, number_format) if careful else (v if v != "" else None) for v in values]
+            columns.append((codes, cells))
+        add_rows(ws, len(source_rows), columns, self._noted_cells(records, source_rows, typed))
         return first_row
+
+    def _noted_cells(
+        self,
+        records: pd.DataFrame,
+        source_rows: list[int],
+        typed: list[tuple[np.ndarray, list[Any], str | None]],
+    ) -> dict[tuple[int, int], Cell]:
+        """(position, column) → the cell of a record's item with notes (a comment and a fill)."""
+        kinds = records["__kind__"].tolist() if "__kind__" in records.columns else None
+        noted_rows = {row for row, _name in self.notes}
+        cells: dict[tuple[int, int], Cell] = {}
+        for pos, source_row in enumerate(source_rows):
+            if source_row not in noted_rows or (kinds is not None and kinds[pos] != "item"):
+                continue
+            for i, name in enumerate(self.fields):
+                if (source_row, name) in self.notes:
+                    codes, values, number_format = typed[i]
+                    cell = _value_cell(values[codes[pos]], number_format)
+                    _annotate(cell, self.notes[(source_row, name)])
+                    cells[(pos, i)] = cell
+        return cells
 
     def add_issue_notes(self, issues: Iterable[Issue]) -> None:
         """Cells cut or replaced on the way out (warnings with a target field) get a comment too."""
@@ -219,22 +232,33 @@ def _sheet_name(name: str) -> str:
     return cleaned[:31] or "Records"
 
 
-def _typed_column(values: pd.Series, layout: Layout, name: str) -> tuple[list[Any], str | None]:
-    """Values as the spreadsheet should hold them: real dates and numbers where the layout says so."""
-    text = values.astype(object).fillna("").astype(str)
+def _typed_column(values: pd.Series, layout: Layout, name: str) -> tuple[np.ndarray, list[Any], str | None]:
+    """Values as the spreadsheet should hold them: real dates and numbers where the layout says
+    so; as (each row's code, the distinct values, number format). Each distinct text is typed once."""
     kind = layout.field(name).type if layout.has_field(name) else "text"
+    cells = values.to_numpy(dtype=object)
+    if (
+        kind not in NUMBER_FORMATS
+        and kind != "date"
+        and pd.api.types.infer_dtype(cells, skipna=False) == "string"
+    ):
+        codes, distinct = pd.factorize(cells)  # text already: as it is
+        return codes, distinct.tolist(), None
+    text = values.astype(object).fillna("").astype(str)
+    codes, distinct = pd.factorize(text.to_numpy(dtype=object))
+    text = pd.Series(distinct, dtype=text.dtype)
     if kind == "date":
         parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
         out = [p.date() if not pd.isna(p) else t for p, t in zip(parsed, text.tolist(), strict=True)]
-        return out, DATE_FORMATS.get(layout.system, "yyyy-mm-dd")
+        return codes, out, DATE_FORMATS.get(layout.system, "yyyy-mm-dd")
     if kind in NUMBER_FORMATS:
         numbers = pd.to_numeric(text.where(text.str.strip() != "", None), errors="coerce")
         out = [
             t if pd.isna(n) else (int(n) if kind == "integer" and float(n).is_integer() else float(n))
             for n, t in zip(numbers.tolist(), text.tolist(), strict=True)
         ]
-        return out, NUMBER_FORMATS[kind]
-    return text.tolist(), None
+        return codes, out, NUMBER_FORMATS[kind]
+    return codes, text.tolist(), None
 
 
 def _needs_care(values: list[Any]) -> bool:
@@ -430,30 +454,38 @@ def write_credit_limits_sheet(ws: Sheet, rows: list[tuple]) -> None:
     wrap = fit_widths(ws, zip(CREDIT_HEADINGS, columns, strict=True), wide=80)
     ws.auto_filter = f"A1:H{max(2, len(shown) + 1)}"
     ws.append([_text_cell(h, font=BOLD) for h in CREDIT_HEADINGS])
-    for row, customer, limit, status, was_limit, was_status, change, why in shown:
-        cells = [
-            Cell(row),
-            _text_cell(customer),
-            _amount(limit),
-            _text_cell(status),
-            _amount(was_limit),
-            _text_cell(was_status),
-            _text_cell(change, font=BOLD if change.startswith("HELD") else None),
-            _text_cell(why, wrap=wrap[7]),
-        ]
-        if change.startswith(("changed", "released", "HELD")):
-            for cell, now, before, name in (
-                (cells[2], limit, was_limit, "limit"),
-                (cells[3], status, was_status, "status"),
-            ):
-                if now != before:
-                    _annotate(
-                        cell, [("changed", f"Credit {name}: {before!r} → {now!r} (sent before → now).")]
-                    )
+    if not shown:
+        return
+    makers = (
+        Cell,
+        _text_cell,
+        _amount,
+        _text_cell,
+        _amount,
+        _text_cell,
+        lambda change: _text_cell(change, font=BOLD if change.startswith("HELD") else None),
+        lambda why: _text_cell(why, wrap=wrap[7]),
+    )
+    # Each distinct value of a column is made a cell once (add_rows); a cell with a comment, and
+    # every cell of a held change's row (marked for attention), is made for its row.
+    columns = [codes_of(values) for values in zip(*shown, strict=True)]
+    columns = [
+        (codes, [make(v) for v in values]) for make, (codes, values) in zip(makers, columns, strict=True)
+    ]
+    special: dict[tuple[int, int], Cell] = {}
+    for pos, (_row, _customer, limit, status, was_limit, was_status, change, _why) in enumerate(shown):
+        if not change.startswith(("changed", "released", "HELD")):
+            continue
+        made = [make(v) for make, v in zip(makers, shown[pos], strict=True)]
+        for i, now, before, name in ((2, limit, was_limit, "limit"), (3, status, was_status, "status")):
+            if now != before:
+                _annotate(made[i], [("changed", f"Credit {name}: {before!r} → {now!r} (sent before → now).")])
+                special[(pos, i)] = made[i]
         if change.startswith("HELD"):
-            for cell in cells:
+            for i, cell in enumerate(made):
                 cell.fill = ALERT
-        ws.append(cells)
+                special[(pos, i)] = cell
+    add_rows(ws, len(shown), columns, special)
 
 
 def _amount(text: str) -> Cell:

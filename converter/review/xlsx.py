@@ -35,6 +35,8 @@ FONTS = {  # a font's name -> its XML (the default font first)
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4}
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # XML cannot hold them
 EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (1900 date system)
+_MARK = "\x00"  # a stand-in cell reference (see Sheet.tail)
+_MARK_OPEN = f'<c r="{_MARK}"'
 
 
 @dataclass(slots=True)
@@ -119,18 +121,28 @@ class Sheet:
     def append(self, values: list[Any]) -> None:
         """The next row: each value a str (text), a number, a date, a ``Cell`` or None (empty)."""
         r = len(self.rows) + 1
-        parts = []
-        for i, value in enumerate(values, start=1):
-            if value is None:
-                continue  # an empty cell
-            if type(value) is str:
-                if value:  # "" is an empty cell too
-                    parts.append(_text(f"{column_letter(i)}{r}", value))
-            elif isinstance(value, Cell):
-                parts.append(self._cell(f"{column_letter(i)}{r}", value, r, i))
-            else:
-                parts.append(self._value(f"{column_letter(i)}{r}", value, 0))
+        parts = [
+            self.piece(f"{column_letter(i)}{r}", value, r, i)
+            for i, value in enumerate(values, start=1)
+            if value is not None  # an empty cell ("" too: its piece is "")
+        ]
         self.rows.append(f'<row r="{r}">{"".join(parts)}</row>')
+
+    def piece(self, ref: str, value: Any, row: int, column: int) -> str:
+        """The XML of the cell at ``ref`` (row and column from 1) holding ``value`` (as ``append``
+        takes it); "" for an empty cell. A style the cell needs is registered with the book."""
+        if type(value) is str:
+            return _text(ref, value) if value else ""
+        if isinstance(value, Cell):
+            return self._cell(ref, value, row, column)
+        return "" if value is None else self._value(ref, value, 0)
+
+    def tail(self, value: Any) -> str:
+        """``piece`` without the cell's reference: what follows ``<c r="B7"`` ("" for an empty
+        cell), the same in every row. Not for a ``Cell`` with a comment or a link (they are listed
+        by cell)."""
+        xml = self.piece(_MARK, value, 0, 0)
+        return xml[len(_MARK_OPEN) :]
 
     def _value(self, ref: str, value: Any, style: int) -> str:
         if value is None or (isinstance(value, str) and value == ""):
