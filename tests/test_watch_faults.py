@@ -53,14 +53,29 @@ def lines(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------- outbox and heartbeat
+def replace_with_file(folder: Path) -> None:
+    """``folder`` (holding at most a heartbeat) replaced by a file, the running watcher's writes
+    notwithstanding: its heartbeat thread may write into the folder, or make it again, meanwhile."""
+    spare = folder.with_name(folder.name + ".file")
+    spare.write_text("not a folder")
+    for _ in range(100):
+        try:
+            if folder.is_dir():
+                (folder / ".heartbeat").unlink(missing_ok=True)
+                folder.rmdir()
+            os.rename(spare, folder)  # fails while a folder of that name is back
+            return
+        except OSError:
+            time.sleep(0.01)
+    raise AssertionError(f"could not replace {folder} with a file")
+
+
 def test_an_outbox_replaced_by_a_file_is_logged_once_waited_out_and_files_wait(site, caplog):
     caplog.set_level(logging.INFO, logger="bizops-sage50")
     w = watcher(site)
     with Running(w) as run:
         wait_for(lambda: (site["outbox"] / ".heartbeat").is_file(), 5, "a first heartbeat")
-        (site["outbox"] / ".heartbeat").unlink()
-        site["outbox"].rmdir()
-        site["outbox"].write_text("not a folder")  # the outbox replaced by a file
+        replace_with_file(site["outbox"])
         drop(site["inbox"], "c.csv", customers_csv(["O-1"]))
         wait_for(lambda: lines(caplog, "cannot write to the outbox"), 10, "the outbox problem logged")
         time.sleep(2.5)  # several heartbeats and scans meanwhile
@@ -70,7 +85,7 @@ def test_an_outbox_replaced_by_a_file_is_logged_once_waited_out_and_files_wait(s
         assert waiting(site["inbox"]) == ["c.csv"]  # waits in the inbox, not failed
         assert archived(site["inbox"] / "failed") == []
         site["outbox"].unlink()
-        site["outbox"].mkdir()  # writable again
+        site["outbox"].mkdir(exist_ok=True)  # writable again (the watcher may have made it first)
         wait_for(lambda: archived(today(site["inbox"])) == ["c.csv"], 10, "c.csv converted")
         wait_for(lambda: lines(caplog, "is written again"), 5, "the heartbeat back")
     assert len(batch_dirs(site["outbox"], "to-sage50")) == 1
