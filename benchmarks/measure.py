@@ -225,10 +225,6 @@ class Startup:
         return statistics.median(m.seconds for m in self.runs)
 
     @property
-    def rss_mb(self) -> float:
-        return max(m.rss_mb for m in self.runs)
-
-    @property
     def failed(self) -> bool:
         return any(m.returncode != 0 for m in self.runs)
 
