@@ -43,35 +43,53 @@ class Measure:
     timed_out: bool = False
 
 
+# The measured command runs as a child of this small launcher, not of the benchmark: a child
+# spawned (vfork) from the benchmark, which holds generated data, starts with the benchmark's
+# peak RSS in its own `ru_maxrss`; a child of a 10 MB launcher reports its own peak only.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+report, cmd = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+proc = subprocess.Popen(cmd)
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - t0
+with open(report, "w") as f:
+    json.dump({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
+               "code": os.waitstatus_to_exitcode(status)}, f)
+"""
+
+
 def run_measured(cmd: list[str], *, cwd: Path, log_stem: Path, timeout: float) -> Measure:
     """Run ``cmd`` in a fresh process; wall time, CPU time and peak RSS of exactly that process."""
     out, err = log_stem.with_suffix(".out"), log_stem.with_suffix(".err")
+    report = log_stem.with_suffix(".rusage.json")
+    report.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200")
+    launch = [sys.executable, "-c", LAUNCHER, str(report), *cmd]
     with out.open("wb") as fo, err.open("wb") as fe:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=env)
-        deadline = t0 + timeout
-        timed_out = False
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                proc.kill()
-                timed_out = True
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.01)
+        proc = subprocess.Popen(
+            launch, cwd=cwd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, env=env, start_new_session=True
+        )
+        try:
+            proc.wait(timeout=timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the command
+            proc.wait()
+            timed_out = True
         seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    if timed_out or not report.exists():
+        return Measure(seconds, 0.0, 0.0, proc.returncode or -1, out, err, timed_out=timed_out)
+    found = json.loads(report.read_text(encoding="utf-8"))
     return Measure(
-        seconds=seconds,
-        cpu=usage.ru_utime + usage.ru_stime,
-        rss_mb=usage.ru_maxrss / 1024,  # Linux: KiB
-        returncode=proc.returncode,
+        seconds=found["seconds"],
+        cpu=found["cpu"],
+        rss_mb=found["rss_kb"] / 1024,  # Linux: KiB
+        returncode=found["code"],
         stdout=out,
         stderr=err,
-        timed_out=timed_out,
+        timed_out=False,
     )
 
 

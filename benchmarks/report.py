@@ -184,9 +184,9 @@ def write_report(
     L.append(
         "- **Seconds** is wall time from spawning to exit (Python start-up and imports included); **CPU s** is user+system "
         "time of that process; **Peak RSS** is its `ru_maxrss` (from `os.wait4`). Each run's JSON result is checked: "
-        "**Status** must be `converted` with 0 errors. A process forked from the benchmark starts with its image, so "
-        "its peak RSS is never below the benchmark's own (~70–90 MB): read small runs' RSS as an upper bound. "
-        "The converter is byte-compiled first (`compileall`), as "
+        "**Status** must be `converted` with 0 errors. Each command runs under a small launcher that times it and "
+        "reads its rusage, so its peak RSS is its own (a child spawned by the benchmark itself would start with the "
+        "benchmark's peak). The converter is byte-compiled first (`compileall`), as "
         "installing a wheel does, so no run compiles its modules from source."
     )
     L.append(
