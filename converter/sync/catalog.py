@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from itertools import chain, islice, repeat
 from operator import itemgetter
@@ -65,10 +66,24 @@ def ledger_path(settings: Settings) -> Path:
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _wal(conn)
     conn.execute("PRAGMA busy_timeout=30000")
     conn.executescript(SCHEMA)
     return conn
+
+
+def _wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
+    """WAL mode. Switching a fresh file to it while another converter does the same fails at once
+    with "database is locked" (SQLite does not call the busy handler there): try again meanwhile."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class Catalog:
