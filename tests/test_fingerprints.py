@@ -116,6 +116,24 @@ def test_row_jsons_of_missing_cells_and_no_columns_match_the_release():
     assert column_jsons(["a"], [[]], 0) == []
 
 
+def test_jsons_and_fingerprints_are_the_same_whether_a_column_repeats_or_is_mostly_distinct():
+    # Past a sample of cells, repeating columns are quoted once per distinct value and mostly
+    # distinct ones cell by cell: both ways must give the release's strings.
+    rows = 5_000
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "Repeats": [TRICKY[i] for i in rng.integers(0, len(TRICKY), rows)],
+            "Distinct": [f"{TRICKY[i % len(TRICKY)]} {i}" for i in range(rows)],
+            "Distinct late": [TRICKY[0]] * 2_500 + [f"v{i}" for i in range(2_500)],
+            "Blank": [""] * rows,
+        }
+    )
+    names = list(frame.columns)
+    assert column_jsons(names, arrays(frame), rows) == released_row_jsons(frame)
+    assert column_fingerprints(names, arrays(frame), rows) == released_fingerprints(frame)
+
+
 def test_json_read_back_in_one_parse_is_the_json_of_each_record():
     texts_ = [json.dumps({"v": v}, ensure_ascii=False) for v in TRICKY] + ['{"a": "1", "a": "2"}', "{}"]
     keys, values = parsed([(str(i), t) for i, t in enumerate(texts_)])

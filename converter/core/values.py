@@ -70,19 +70,27 @@ def row_jsons(frame: pd.DataFrame) -> list[str]:
 def column_jsons(names: list[str], columns: list[Any], count: int) -> list[str]:
     """``flat_json`` of each row of ``columns`` (sequences of str, one per name in ``names``).
 
-    Each distinct value of a column is quoted once, with its key, and broadcast (factorize); then
-    one join per row, run in C (``map``): no Python code per row.
+    A column's values are quoted once per distinct value (factorize, broadcast) when they repeat,
+    one by one when they are mostly distinct (names, addresses: factorizing them costs more than
+    it saves). Each row is then one join of the quoted cells between the keys, run in C (``map``):
+    no Python code per row.
     """
     if not names:
         return ["{}"] * count
     parts: list[Any] = []
     for n, (name, column) in enumerate(zip(names, columns, strict=True)):
-        key = ("{" if n == 0 else ", ") + _quote(str(name)) + ": "
-        codes, distinct = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
-        quoted = np.array(list(map(key.__add__, map(_quote, distinct))) or [""], dtype=object)
-        parts.append(quoted[codes].tolist())
+        parts.append([("{" if n == 0 else ", ") + _quote(str(name)) + ": "] * count)
+        sample = column[:_SAMPLE]
+        if len(set(sample)) * 4 > len(sample):  # mostly distinct
+            parts.append(list(map(_quote, column)))
+        else:
+            codes, distinct = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+            parts.append(np.array(list(map(_quote, distinct)) or [""], dtype=object)[codes].tolist())
     parts.append(["}"] * count)
     return list(map("".join, zip(*parts, strict=True)))
+
+
+_SAMPLE = 2_000  # cells a column's kind (mostly distinct or repeating) is told from
 
 
 def map_distinct(series: pd.Series, func) -> pd.Series:

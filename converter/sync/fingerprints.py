@@ -18,13 +18,14 @@ def column_fingerprints(names: list[str], columns: list[Any], count: int) -> lis
     """``fingerprint`` of each row of ``columns`` (sequences of str, one per name in ``names``).
 
     The text hashed is exactly ``fingerprint``'s: ``name\x1evalue`` pairs sorted by name, joined
-    with ``\x1f``. The prefixing, joins, encodings and hashes all run in C (``map``): no Python
-    code per row.
+    with ``\x1f``. Each row is one join of its cells between the names' constant separators, then
+    its encoding and hash, all run in C (``map``): no Python code per row, no string per cell.
     """
     if not names:
         return [fingerprint({})] * count
     ordered = sorted(zip(map(str, names), columns, strict=True), key=itemgetter(0))
-    prefixes = ["\x1f" * (n > 0) + name + "\x1e" for n, (name, _) in enumerate(ordered)]
-    parts = [map(prefix.__add__, column) for prefix, (_, column) in zip(prefixes, ordered, strict=True)]
+    parts: list[Any] = []
+    for n, (name, column) in enumerate(ordered):
+        parts += [["\x1f" * (n > 0) + name + "\x1e"] * count, column]
     hashed = map(hashlib.sha256, map(str.encode, map("".join, zip(*parts, strict=True))))
     return list(map(itemgetter(slice(16)), map(methodcaller("hexdigest"), hashed)))
