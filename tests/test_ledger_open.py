@@ -33,3 +33,22 @@ def test_four_converters_opening_a_fresh_ledger_at_once_all_open_it(tmp_path):
         for proc in procs:
             proc.join(timeout=60)
     assert failures == []
+
+
+def test_a_new_ledger_gets_large_pages_and_an_existing_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from converter.sync.catalog import PAGE_SIZE
+
+    fresh = tmp_path / "new" / "ledger.db"
+    Catalog(fresh).record("bizops", "customers", [("A", '{"name": "A"}')], source="x.csv")
+    old = tmp_path / "old" / "ledger.db"
+    old.parent.mkdir()
+    with sqlite3.connect(old) as conn:  # a ledger made before: default pages, not WAL yet
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE t (x)")
+    Catalog(old).record("bizops", "customers", [("A", '{"name": "A"}')], source="x.csv")
+    Ledger(old).conn  # noqa: B018 - opening (and upgrading) is the point
+    sizes = {p: sqlite3.connect(p).execute("PRAGMA page_size").fetchone()[0] for p in (fresh, old)}
+    assert sizes == {fresh: PAGE_SIZE, old: 4096}
+    assert Catalog(old).lookup("bizops", "customers", "a") == {"name": "A"}
