@@ -51,62 +51,88 @@ def credit_limit_changes(
 ) -> CreditLimits:
     """From valid Sage customer rows (canonical values, index = row numbers), what to send.
 
-    ``review`` lists every held change, and the other customers up to ``review_rows``."""
+    ``review`` lists every held change, and the other customers up to ``review_rows``.
+
+    New and unchanged customers are told a whole column at a time (fingerprints against the
+    ledger's); only the customers sent before with another limit or status, and those the review
+    shows, are looked at one by one, with what was sent before.
+    """
     frame, unreadable = _readable_limits(_limits_frame(customers))
-    earlier = ledger.sent("credit_limits", "bizops", frame["CustomerID"]) if ledger else {}
-    pct = float(settings.get("credit_limits.hold_above_percent", 50))
-    amount = float(settings.get("credit_limits.hold_above_amount", 10_000))
-    result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0], issues=unreadable)
-    send, held = [], []
+    ids, limits, statuses = (texts(frame[c]) for c in ("CustomerID", "CreditLimit", "CreditStatus"))
     codes, stamped = _stamps(frame)
-    columns = zip(
-        codes,
-        frame.index,
-        texts(frame["CustomerID"]),
-        texts(frame["CreditLimit"]),
-        texts(frame["CreditStatus"]),
-        strict=True,
+    fps = np.array([fp for fp, _ in stamped] or [""], dtype=object)[codes]
+    folded = list(map(str.casefold, ids))
+    marks = ledger.sent_marks("credit_limits", "bizops", ids) if ledger else {}
+    sent_fps = {key: mark[0] for key, mark in marks.items()}
+    before_fps = np.array(list(map(sent_fps.get, folded)), dtype=object)
+    new = np.equal(before_fps, None)
+    same = ~new & np.equal(before_fps, fps) & (not full)
+    changed = np.flatnonzero(~new & ~same)
+    shown = np.arange(min(review_rows, len(frame)))  # the review's first rows, whatever they are
+    looked_up = np.union1d(changed, shown[~new[shown]])
+    earlier = ledger.sent("credit_limits", "bizops", ids[looked_up].tolist()) if ledger is not None else {}
+    kinds = np.where(new, "new", np.where(same, "unchanged", "changed")).astype(object)
+    whys = np.full(len(frame), "", dtype=object)
+    rows = frame.index.to_numpy()
+    issues = list(unreadable)
+    thresholds = (
+        float(settings.get("credit_limits.hold_above_percent", 50)),
+        float(settings.get("credit_limits.hold_above_amount", 10_000)),
     )
-    for code, row, customer, limit, status in columns:  # plain arrays: iterrows costs 100x more
-        rec = {"CustomerID": customer, "CreditLimit": limit}
-        fp, data = stamped[code]
-        prev = earlier.get(customer.casefold())
-        before = (
-            (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", "")))
-            if prev
-            else ("", "")
-        )
-        if prev is not None and prev.fingerprint == fp and not full:
-            result.unchanged += 1
-            if len(result.review) < review_rows:
-                result.review.append((int(row), customer, limit, status, *before, "unchanged", ""))
+    for pos in changed.tolist():
+        prev = earlier.get(folded[pos])
+        if prev is None:  # its batch was forgotten since it was looked up: new after all
+            kinds[pos] = "new"
             continue
-        kind = "new" if prev is None else "changed"
-        if prev is not None:
-            old = float(prev.data.get("CreditLimit") or 0)
-            new = float(rec["CreditLimit"] or 0)
-            change = abs(new - old)
-            share = change / abs(old) * 100 if old else (float("inf") if change else 0.0)
-            if (change > amount or share > pct) and release_held:
-                kind = "released"
-            elif change > amount or share > pct:
-                held.append(row)
-                why = (
-                    f"{rec['CustomerID']}: credit limit {old:.2f} → {new:.2f} is a change above "
-                    f"{pct:g} % or {amount:,.0f}; held for review (held-credit-limits.csv). Send it "
-                    "with --release-held once checked."
-                )
-                result.issues.append(Issue(int(row), "Credit Limit", "credit-limit-held", why, "warning"))
-                result.review.append((int(row), customer, limit, status, *before, "held", why))
-                continue
-        send.append(row)
-        if len(result.review) < review_rows:
-            result.review.append((int(row), customer, limit, status, *before, kind, ""))
-        result.staged.append((customer, fp, data))
+        held = _held(ids[pos], prev.data.get("CreditLimit"), limits[pos], *thresholds)
+        if held and release_held:
+            kinds[pos] = "released"
+        elif held:
+            kinds[pos], whys[pos] = "held", held
+            issues.append(Issue(int(rows[pos]), "Credit Limit", "credit-limit-held", held, "warning"))
+    is_held = kinds == "held"
+    sending = np.flatnonzero(~same & ~is_held)
+    result = CreditLimits(send=frame.iloc[0:0], held=frame.iloc[0:0], issues=issues)
+    result.unchanged = int(same.sum())
+    result.staged = list(
+        zip(
+            ids[sending].tolist(), fps[sending].tolist(), [stamped[codes[p]][1] for p in sending], strict=True
+        )
+    )
+    review = np.union1d(shown, np.flatnonzero(is_held))
+    result.review = [
+        _review_row(p, rows, ids, limits, statuses, kinds, whys, earlier, folded) for p in review.tolist()
+    ]
     stamp = exported_at.isoformat(timespec="seconds")
-    result.send = frame.loc[send].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
-    result.held = frame.loc[held].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
+    result.send = frame.iloc[sending].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
+    result.held = frame.iloc[np.flatnonzero(is_held)].assign(SourceFile=source_file, ExportedAt=stamp)[
+        COLUMNS
+    ]
     return result
+
+
+def _held(customer: str, old_limit: object, new_limit: str, pct: float, amount: float) -> str:
+    """Why a change of a customer's credit limit is held for review ("" when it is not)."""
+    old, new = float(old_limit or 0), float(new_limit or 0)
+    change = abs(new - old)
+    share = change / abs(old) * 100 if old else (float("inf") if change else 0.0)
+    if not (change > amount or share > pct):
+        return ""
+    return (
+        f"{customer}: credit limit {old:.2f} → {new:.2f} is a change above {pct:g} % or "
+        f"{amount:,.0f}; held for review (held-credit-limits.csv). Send it with --release-held "
+        "once checked."
+    )
+
+
+def _review_row(pos, rows, ids, limits, statuses, kinds, whys, earlier, folded) -> tuple:
+    """The review workbook's row of one customer: row, ID, limit, status, what was sent before,
+    the kind of change and why it is held."""
+    prev = earlier.get(folded[pos]) if kinds[pos] != "new" else None
+    before = (
+        (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", ""))) if prev else ("", "")
+    )
+    return (int(rows[pos]), ids[pos], limits[pos], statuses[pos], *before, kinds[pos], whys[pos])
 
 
 def _limits_frame(customers: pd.DataFrame) -> pd.DataFrame:
