@@ -299,11 +299,13 @@ class MasterConverter:
         ]
 
     def _duplicates(self, keys: pd.Series) -> list[Issue]:
-        folded = keys.str.casefold()  # Sage IDs are case-insensitive
+        # Sage IDs are case-insensitive. Keys are text (record_keys); casefolded in C, a column at a time.
+        folded = pd.Series(list(map(str.casefold, keys.tolist())), index=keys.index, dtype=object)
         present = folded != ""
-        dups = present & (folded.duplicated(keep="first") | folded.isin(self.seen.keys()))
+        earlier = np.fromiter(map(self.seen.__contains__, folded), dtype=bool, count=len(folded))
+        dups = present & (folded.duplicated(keep="first") | earlier)
         firsts = folded[present & ~dups]
-        self.seen.update(zip(firsts, (int(r) for r in firsts.index), strict=True))
+        self.seen.update(zip(firsts.tolist(), firsts.index.tolist(), strict=True))
         rules = self.template.rules
         key_col = rules[0].sources[0] if rules and rules[0].sources else None
         return [
