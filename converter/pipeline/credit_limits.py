@@ -24,6 +24,7 @@ from ..io.writing import import_writer
 from ..sync.ledger import Ledger, fingerprint
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
+KINDS = np.array(["new", "unchanged", "changed"], dtype=object)
 
 
 @dataclass
@@ -61,17 +62,18 @@ def credit_limit_changes(
     ids, limits, statuses = (texts(frame[c]) for c in ("CustomerID", "CreditLimit", "CreditStatus"))
     codes, stamped = _stamps(frame)
     fps = np.array([fp for fp, _ in stamped] or [""], dtype=object)[codes]
-    folded = list(map(str.casefold, ids))
     marks = ledger.sent_marks("credit_limits", "bizops", ids) if ledger else {}
     sent_fps = {key: mark[0] for key, mark in marks.items()}
-    before_fps = np.array(list(map(sent_fps.get, folded)), dtype=object)
+    before_fps = np.full(len(ids), None, dtype=object)
+    if sent_fps:
+        before_fps[:] = list(map(sent_fps.get, map(str.casefold, ids)))
     new = np.equal(before_fps, None)
     same = ~new & np.equal(before_fps, fps) & (not full)
     changed = np.flatnonzero(~new & ~same)
     shown = np.arange(min(review_rows, len(frame)))  # the review's first rows, whatever they are
     looked_up = np.union1d(changed, shown[~new[shown]])
     earlier = ledger.sent("credit_limits", "bizops", ids[looked_up].tolist()) if ledger is not None else {}
-    kinds = np.where(new, "new", np.where(same, "unchanged", "changed")).astype(object)
+    kinds = KINDS[np.where(new, 0, np.where(same, 1, 2))]  # the three strings shared, not one per row
     whys = np.full(len(frame), "", dtype=object)
     rows = frame.index.to_numpy()
     issues = list(unreadable)
@@ -80,7 +82,7 @@ def credit_limit_changes(
         float(settings.get("credit_limits.hold_above_amount", 10_000)),
     )
     for pos in changed.tolist():
-        prev = earlier.get(folded[pos])
+        prev = earlier.get(ids[pos].casefold())
         if prev is None:  # its batch was forgotten since it was looked up: new after all
             kinds[pos] = "new"
             continue
@@ -101,7 +103,7 @@ def credit_limit_changes(
     )
     review = np.union1d(shown, np.flatnonzero(is_held))
     result.review = [
-        _review_row(p, rows, ids, limits, statuses, kinds, whys, earlier, folded) for p in review.tolist()
+        _review_row(p, rows, ids, limits, statuses, kinds, whys, earlier) for p in review.tolist()
     ]
     stamp = exported_at.isoformat(timespec="seconds")
     result.send = frame.iloc[sending].assign(SourceFile=source_file, ExportedAt=stamp)[COLUMNS]
@@ -125,10 +127,10 @@ def _held(customer: str, old_limit: object, new_limit: str, pct: float, amount: 
     )
 
 
-def _review_row(pos, rows, ids, limits, statuses, kinds, whys, earlier, folded) -> tuple:
+def _review_row(pos, rows, ids, limits, statuses, kinds, whys, earlier) -> tuple:
     """The review workbook's row of one customer: row, ID, limit, status, what was sent before,
     the kind of change and why it is held."""
-    prev = earlier.get(folded[pos]) if kinds[pos] != "new" else None
+    prev = earlier.get(ids[pos].casefold()) if kinds[pos] != "new" else None
     before = (
         (str(prev.data.get("CreditLimit", "")), str(prev.data.get("CreditStatus", ""))) if prev else ("", "")
     )
