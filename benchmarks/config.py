@@ -21,6 +21,8 @@ SMALL_FILE_ROWS = 1_000  # a small file: converted end to end in under SMALL_FIL
 SMALL_FILE_TARGET_S = 1.0
 RATIO_MIN_SIZE = 100_000  # the ratio target applies from this size (fixed costs dominate below)
 STARTUP_RUNS = 7  # start-up commands: median of this many runs
+SMALL_RUNS = 5  # files up to REPEAT_UP_TO rows: floor and conversion, the median of this many runs
+REPEAT_UP_TO = 10_000  # (a run of a second or less moves by tenths with the machine's other work)
 WATCH_NATIVE_TARGET_S = 3.0  # native events: dropped -> batch folder
 WATCH_POLL_EXTRA_S = 3.0  # polling: poll interval + 3 s
 

@@ -11,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
-from .config import CASES, CLI, FLOOR_CODE, RESULTS, ROOT, Case
+from .config import CASES, CLI, FLOOR_CODE, REPEAT_UP_TO, RESULTS, ROOT, SMALL_RUNS, Case
 from .documents import data_rows, generate
 from .masters import make_masters
 from .measure import (
@@ -38,6 +39,41 @@ from .vocab import rng_for
 def masters_for(rows: int) -> tuple[int, int]:
     """Customers and products referenced by a transaction file of ``rows`` rows."""
     return max(200, min(20_000, rows // 50)), 2_000
+
+
+def median_run(runs: int, once) -> tuple:
+    """``once(i)`` (a (Measure, folder) pair) ``runs`` times; the run of median wall time."""
+    done = sorted((once(i) for i in range(runs)), key=lambda pair: pair[0].seconds)
+    return done[len(done) // 2]
+
+
+def floor_run(sdir: Path, case: Case, path: Path, args: argparse.Namespace, i: int) -> tuple:
+    """The floor (pandas reads and writes the file) once, in a fresh process and folder."""
+    fdir = fresh_run_dir(sdir, f"floor-{case.key}-{i}", None)
+    cmd = [
+        sys.executable,
+        "-c",
+        FLOOR_CODE,
+        str(path),
+        str(fdir / "out.csv"),
+        case.in_encoding,
+        case.out_encoding,
+    ]
+    m = run_measured(cmd, cwd=fdir, log_stem=fdir / "floor", timeout=args.timeout)
+    if m.returncode == 0 and not args.keep:
+        shutil.rmtree(fdir, ignore_errors=True)
+    return m, fdir
+
+
+def conversion_run(
+    sdir: Path, case: Case, path: Path, seed: Path | None, args: argparse.Namespace, i: int
+) -> tuple:
+    """The conversion once, in a fresh process, with a fresh outbox and copy of the seeded ledger."""
+    run_dir = fresh_run_dir(sdir, f"run-{case.key}-{i}", seed)
+    m = run_measured(
+        convert_cmd(path, run_dir), cwd=run_dir, log_stem=run_dir / "convert", timeout=args.timeout
+    )
+    return m, run_dir
 
 
 def preflight(base: Path, timeout: float, cases: list[Case]) -> None:
@@ -195,33 +231,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"[{size_label(size)}] {case.key}: generated {row.rows:,} rows ({mb:.0f} MB) in {time.perf_counter() - t:.1f} s",
                     flush=True,
                 )
-                # floor
-                fdir = fresh_run_dir(sdir, f"floor-{case.key}", None)
-                row.floor = run_measured(
-                    [
-                        sys.executable,
-                        "-c",
-                        FLOOR_CODE,
-                        str(path),
-                        str(fdir / "out.csv"),
-                        case.in_encoding,
-                        case.out_encoding,
-                    ],
-                    cwd=fdir,
-                    log_stem=fdir / "floor",
-                    timeout=args.timeout,
-                )
+                # floor and conversion (small files: the median of SMALL_RUNS runs of each)
+                runs = SMALL_RUNS if size <= REPEAT_UP_TO else 1
+                row.floor, _ = median_run(runs, partial(floor_run, sdir, case, path, args))
                 if row.floor.returncode != 0:
                     row.note = f"floor failed: {row.floor.stderr.read_text()[-300:]}"
-                shutil.rmtree(fdir, ignore_errors=True) if not args.keep else None
-                # conversion
-                run_dir = fresh_run_dir(sdir, f"run-{case.key}", seed if case.kind == "invoices" else None)
-                row.conv = run_measured(
-                    convert_cmd(path, run_dir),
-                    cwd=run_dir,
-                    log_stem=run_dir / "convert",
-                    timeout=args.timeout,
-                )
+                seeded = seed if case.kind == "invoices" else None
+                row.conv, _ = median_run(runs, partial(conversion_run, sdir, case, path, seeded, args))
                 res = parse_result(row.conv.stdout)
                 check_result(row, res)
                 if res.get("status") == "no-json":
@@ -236,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 if not args.keep:
-                    shutil.rmtree(run_dir, ignore_errors=True)
+                    for old_run in sdir.glob(f"run-{case.key}*"):
+                        shutil.rmtree(old_run, ignore_errors=True)
                 if size == profile_at and not args.no_profile:
                     pdir = fresh_run_dir(sdir, f"prof-{case.key}", seed if case.kind == "invoices" else None)
                     t = time.perf_counter()
