@@ -52,3 +52,27 @@ def test_nothing_to_record_opens_no_ledger(tmp_path):
     catalog = Catalog(tmp_path / "ledger.db")
     assert catalog.record("bizops", "customers", Spool(keep_keys=False), source="empty.csv") == 0
     assert not (tmp_path / "ledger.db").exists()
+
+
+def test_both_systems_lists_are_recorded_in_one_transaction(tmp_path, monkeypatch):
+    monkeypatch.setattr(catalog_mod, "RECORD_BLOCK", 3)
+    catalog = Catalog(tmp_path / "ledger.db")
+
+    def broken():
+        yield from _entries(5)
+        raise OSError("the spool's file went away")
+
+    with pytest.raises(OSError):  # the second list fails: the first is not recorded either
+        catalog.record_all(
+            [("bizops", "customers", _entries(4), "x.csv"), ("sage50", "customers", broken(), "b")]
+        )
+    assert Catalog(tmp_path / "ledger.db").entries("bizops", "customers") == {}
+    counts = catalog.record_all(
+        [
+            ("bizops", "customers", _entries(4), "x.csv"),
+            ("sage50", "customers", [("", "{}")], "b"),
+            ("sage50", "vendors", _entries(2), "b"),
+        ]
+    )
+    assert counts == [4, 0, 2]
+    assert sorted(Catalog(tmp_path / "ledger.db").entries("sage50", "vendors")) == ["c000", "c001"]

@@ -84,7 +84,10 @@ def column_jsons(names: list[str], columns: list[Any], count: int) -> list[str]:
         if len(set(sample)) * 4 > len(sample):  # mostly distinct
             parts.append(list(map(_quote, column)))
         else:
-            codes, distinct = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=False)
+            cells = np.asarray(column, dtype=object)
+            codes, distinct = pd.factorize(cells)  # text only: no missing cell (no second pass for them)
+            if len(codes) and codes.min() < 0:  # a missing cell after all: as it is (quoting fails on it)
+                codes, distinct = pd.factorize(cells, use_na_sentinel=False)
             parts.append(np.array(list(map(_quote, distinct)) or [""], dtype=object)[codes].tolist())
     parts.append(["}"] * count)
     return list(map("".join, zip(*parts, strict=True)))

@@ -458,6 +458,7 @@ def _record_masters(
     credit_only: bool,
 ) -> None:
     """The catalog learns the masters this export holds and those the batch sends."""
-    catalog.record(det.system, det.entity, converter.source_entries, source=path.name)
+    lists = [(det.system, det.entity, converter.source_entries, path.name)]
     if not credit_only:
-        catalog.record(target.system, target.entity, converter.target_entries, source=f"batch {result.batch}")
+        lists.append((target.system, target.entity, converter.target_entries, f"batch {result.batch}"))
+    catalog.record_all(lists)  # one transaction

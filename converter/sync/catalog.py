@@ -117,46 +117,59 @@ class Catalog:
         self, system: str, entity: str, records: Iterable[tuple[str, dict[str, Any]]], *, source: str
     ) -> int:
         """Remember ``(id, data)`` pairs as the latest known state; one transaction."""
-        from ..core.values import (  # values imports pandas: only when something is recorded
-            flat_json,
-            printable,
-        )
+        return self.record_all([(system, entity, records, source)])[0]
+
+    def record_all(self, lists: list[tuple[str, str, Iterable[tuple[str, Any]], str]]) -> list[int]:
+        """``record`` of several (system, entity, records, source) lists in one transaction (one
+        commit to wait for); how many of each were recorded."""
+        from ..core.values import printable  # values imports pandas: only when something is recorded
 
         now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        source = printable(source)
-        # A block at a time, in one transaction: a spooled million records is never all in memory.
-        blocks = _blocks(filter(itemgetter(0), records), RECORD_BLOCK)  # no ID: not remembered
-        first = next(blocks, None)
-        if first is None:
-            return 0
-        recorded = 0
+        # A block at a time: a spooled million records is never all in memory.
+        blocked = [
+            (system, entity, _blocks(filter(itemgetter(0), records), RECORD_BLOCK), printable(source))
+            for system, entity, records, source in lists  # no ID: not remembered
+        ]
+        firsts = [next(blocks, None) for _, _, blocks, _ in blocked]
+        if all(first is None for first in firsts):
+            return [0] * len(lists)
         conn = self._db(create=True)
         assert conn is not None
+        counts = []
         with conn:
             conn.execute("BEGIN IMMEDIATE")
-            for block in chain([first], blocks):
-                rids, datas = zip(*block, strict=True)
-                if set(map(type, datas)) != {str}:  # dicts: their JSON
-                    datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
-                rows = zip(
-                    repeat(system),
-                    repeat(entity),
-                    map(str.casefold, rids),
-                    rids,
-                    datas,
-                    repeat(source),
-                    repeat(now),
-                    strict=False,  # the repeats are endless
-                )
-                conn.executemany(
-                    "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
-                    "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
-                    "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
-                    rows,
-                )
-                recorded += len(rids)
-        self._cache.pop((system, entity), None)
-        return recorded
+            for (system, entity, blocks, source), first in zip(blocked, firsts, strict=True):
+                todo = chain([first], blocks) if first is not None else ()
+                counts.append(sum(self._write(conn, system, entity, block, source, now) for block in todo))
+        for system, entity, _, _ in lists:
+            self._cache.pop((system, entity), None)
+        return counts
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, system: str, entity: str, block: list, source: str, now: str) -> int:
+        """One block of (id, data) entries into the masters table; how many."""
+        from ..core.values import flat_json
+
+        rids, datas = zip(*block, strict=True)
+        if set(map(type, datas)) != {str}:  # dicts: their JSON
+            datas = [data if isinstance(data, str) else flat_json(data) for data in datas]
+        rows = zip(
+            repeat(system),
+            repeat(entity),
+            map(str.casefold, rids),
+            rids,
+            datas,
+            repeat(source),
+            repeat(now),
+            strict=False,  # the repeats are endless
+        )
+        conn.executemany(
+            "INSERT INTO masters (system, entity, key, id, data, source, seen_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(system, entity, key) DO UPDATE SET id=excluded.id, "
+            "source=excluded.source, seen_at=excluded.seen_at, data=json_patch(masters.data, excluded.data)",
+            rows,
+        )
+        return len(rids)
 
     def entries(self, system: str, entity: str) -> dict[str, dict[str, Any]]:
         """Case-folded ID → data, for one system's entity (empty when nothing is known)."""
