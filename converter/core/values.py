@@ -44,8 +44,11 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def _blank_cells(cells: np.ndarray) -> np.ndarray:
-    try:
-        mask = [not v.strip() for v in cells]
+    try:  # strip run in C (map); a value is blank when nothing is left
+        mask = np.array(list(map(str.strip, cells)), dtype=object) == ""
+        if isinstance(mask, np.ndarray):
+            return mask.astype(bool, copy=False)
+        mask = [not v.strip() for v in cells]  # numpy's comparison gave up: one by one
     except (AttributeError, TypeError):  # a missing cell (None, NaN) or a non-text value
         mask = [
             not v.strip() if type(v) is str else (v is None or v != v or not str(v).strip()) for v in cells
@@ -178,6 +181,10 @@ class Distinct:
     def of(cls, series: pd.Series) -> Distinct:
         codes, values = pd.factorize(texts(series))
         return cls(codes, np.asarray(values, dtype=object), series.index)
+
+    def blank(self) -> pd.Series:
+        """Whether every row's text is empty or whitespace, as a boolean series."""
+        return pd.Series(_blank_cells(self.values)[self.codes], index=self.index)
 
     def mask(self, test) -> pd.Series:
         """``test`` of every row's text, as a boolean series."""

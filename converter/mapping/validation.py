@@ -87,7 +87,7 @@ def normalise_source(
         if critical and f.required:
             _report(
                 issues,
-                text.mask(_is_blank),
+                text.blank(),
                 f.name,
                 "missing-value",
                 lambda _v, n=f.name: f"{n} is required; fill it in.",
@@ -224,11 +224,7 @@ def check_target(
         f = layout.field(name)
         col = source_columns.get(name, name)
         text = Distinct.of(out[name])  # each check and fix runs once per distinct value
-        empty = (
-            text.mask(_is_blank)
-            if f.required or name in layout.key or (f.type == "code" and f.allowed)
-            else None
-        )
+        empty = text.blank() if f.required or name in layout.key or (f.type == "code" and f.allowed) else None
         label = f"{name!r}"
         if empty is not None and (f.required or name in layout.key):
             _report(
@@ -331,10 +327,6 @@ def _sage_encoding(
                 )
             text = fixed
     return text
-
-
-def _is_blank(text: str) -> bool:
-    return not text.strip()
 
 
 def _formulas_and_lengths(
