@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile  # noqa: F401  (the profile runs use `python -m cProfile`; imported to fail early if absent)
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -18,6 +19,7 @@ from .config import CASES, CLI, FLOOR_CODE, REPEAT_UP_TO, RESULTS, ROOT, SMALL_R
 from .documents import data_rows, generate
 from .masters import make_masters
 from .measure import (
+    Measure,
     Row,
     WatchResult,
     check_result,
@@ -41,10 +43,27 @@ def masters_for(rows: int) -> tuple[int, int]:
     return max(200, min(20_000, rows // 50)), 2_000
 
 
-def median_run(runs: int, once) -> tuple:
-    """``once(i)`` (a (Measure, folder) pair) ``runs`` times; the run of median wall time."""
-    done = sorted((once(i) for i in range(runs)), key=lambda pair: pair[0].seconds)
-    return done[len(done) // 2]
+def median_run(runs: int, once, failed=None) -> tuple:
+    """``once(i)`` (a (Measure, folder) pair) ``runs`` times: the run of median wall time, with the
+    highest peak RSS of them all. Every run must succeed: the first that failed, timed out or (by
+    ``failed``) gave a bad result is what is reported instead."""
+    done = [once(i) for i in range(runs)]
+    bad = [
+        pair for pair in done if pair[0].returncode != 0 or pair[0].timed_out or (failed and failed(pair[0]))
+    ]
+    if bad:
+        return bad[0]
+    done.sort(key=lambda pair: pair[0].seconds)
+    measure, folder = done[len(done) // 2]
+    return dataclasses.replace(measure, rss_mb=max(pair[0].rss_mb for pair in done)), folder
+
+
+def conversion_failed(measure: Measure) -> bool:
+    """A conversion whose JSON result is not "converted" with no errors."""
+    res = parse_result(measure.stdout)
+    return res.get("status") != "converted" or any(
+        i.get("severity") == "error" for i in res.get("issues", [])
+    )
 
 
 def floor_run(sdir: Path, case: Case, path: Path, args: argparse.Namespace, i: int) -> tuple:
@@ -237,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
                 if row.floor.returncode != 0:
                     row.note = f"floor failed: {row.floor.stderr.read_text()[-300:]}"
                 seeded = seed if case.kind == "invoices" else None
-                row.conv, _ = median_run(runs, partial(conversion_run, sdir, case, path, seeded, args))
+                row.conv, _ = median_run(
+                    runs, partial(conversion_run, sdir, case, path, seeded, args), conversion_failed
+                )
                 res = parse_result(row.conv.stdout)
                 check_result(row, res)
                 if res.get("status") == "no-json":
