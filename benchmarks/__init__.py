@@ -17,7 +17,8 @@ What it does, per size (rows of the input file):
    --outbox DIR --initial-load`` in a fresh process, with a fresh copy of the seeded ledger and
    an empty outbox. Wall time, CPU time and peak RSS (``os.wait4`` rusage of that very process)
    are recorded, and the JSON result is checked: status "converted" and no errors.
-   Files of up to 10,000 rows run 5 times (floor too), in turn; the median run counts.
+   Files of up to 10,000 rows run 5 times, up to 100,000 rows 3 times (floor too), in turn; the
+   median run counts.
 4. Measures the FLOOR the same way: a fresh ``python`` that does ``pd.read_csv(dtype=str,
    keep_default_na=False)`` + ``to_csv`` of the same file.
 5. Profiles each conversion once more at 100k rows (else at the largest size run) under

@@ -21,8 +21,16 @@ SMALL_FILE_ROWS = 1_000  # a small file: converted end to end in under SMALL_FIL
 SMALL_FILE_TARGET_S = 1.0
 RATIO_MIN_SIZE = 100_000  # the ratio target applies from this size (fixed costs dominate below)
 STARTUP_RUNS = 7  # start-up commands: median of this many runs
-SMALL_RUNS = 5  # files up to REPEAT_UP_TO rows: floor and conversion, the median of this many runs
-REPEAT_UP_TO = 10_000  # (a run of a second or less moves by tenths with the machine's other work)
+# Floor and conversion of a file of up to this many rows: the median of that many runs (a run of a
+# few seconds moves by a tenth or more with the machine's other work); larger files run once.
+RUNS_UP_TO = ((10_000, 5), (100_000, 3))
+
+
+def runs_for(size: int) -> int:
+    """How many times a file of ``size`` rows is converted (and its floor measured)."""
+    return next((runs for limit, runs in RUNS_UP_TO if size <= limit), 1)
+
+
 WATCH_NATIVE_TARGET_S = 3.0  # native events: dropped -> batch folder
 WATCH_POLL_EXTRA_S = 3.0  # polling: poll interval + 3 s
 

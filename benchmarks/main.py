@@ -15,7 +15,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .config import CASES, CLI, FLOOR_CODE, REPEAT_UP_TO, RESULTS, ROOT, SMALL_RUNS, Case
+from .config import CASES, CLI, FLOOR_CODE, RESULTS, ROOT, Case, runs_for
 from .documents import data_rows, generate
 from .masters import make_masters
 from .measure import (
@@ -250,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"[{size_label(size)}] {case.key}: generated {row.rows:,} rows ({mb:.0f} MB) in {time.perf_counter() - t:.1f} s",
                     flush=True,
                 )
-                # floor and conversion (small files: the median of SMALL_RUNS runs of each)
-                runs = SMALL_RUNS if size <= REPEAT_UP_TO else 1
+                # floor and conversion (up to 100k rows: the median of several runs of each)
+                runs = runs_for(size)
                 row.floor, _ = median_run(runs, partial(floor_run, sdir, case, path, args))
                 if row.floor.returncode != 0:
                     row.note = f"floor failed: {row.floor.stderr.read_text()[-300:]}"

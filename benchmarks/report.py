@@ -18,13 +18,12 @@ from .config import (
     CUSTOMERS_100K_TARGET_S,
     RATIO_MIN_SIZE,
     RATIO_TARGET,
-    REPEAT_UP_TO,
     ROOT,
     RSS_TARGET_MB,
+    RUNS_UP_TO,
     SEED,
     SMALL_FILE_ROWS,
     SMALL_FILE_TARGET_S,
-    SMALL_RUNS,
 )
 from .measure import PANDAS_LABEL, Row, Startup, WatchResult
 
@@ -189,9 +188,12 @@ def write_report(
         "**Status** must be `converted` with 0 errors. Each command runs under a small launcher that times it and "
         "reads its rusage, so its peak RSS is its own (a child spawned by the benchmark itself would start with the "
         "benchmark's peak). The converter is byte-compiled first (`compileall`), as "
-        "installing a wheel does, so no run compiles its modules from source. Files of up to "
-        f"{REPEAT_UP_TO:,} rows are converted (and their floor measured) {SMALL_RUNS} times each, in turn: the row shows "
-        "the run of median wall time (a run of a second or less moves by tenths with the machine's other work)."
+        "installing a wheel does, so no run compiles its modules from source. A file is converted (and its "
+        "floor measured) "
+        + ", ".join(f"{runs} times up to {limit:,} rows" for limit, runs in RUNS_UP_TO)
+        + " and once beyond, the runs in turn: the row shows the run of median wall time, with the highest peak "
+        "RSS of the runs (a run of a few seconds moves by a tenth or more with the machine's other work); every "
+        "run must succeed."
     )
     L.append(
         "- **Floor**: a fresh `python` doing `pd.read_csv(FILE, dtype=str, keep_default_na=False, encoding=…)` + "
