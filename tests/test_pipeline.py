@@ -258,3 +258,19 @@ def test_samples_convert_cleanly_both_ways(samples, outbox):
                 path,
                 [i for i in result.issues if i.severity == "error"],
             )
+
+
+def test_duplicate_keys_differ_only_in_case_across_blocks_and_a_missing_key_does_not_crash():
+    import pandas as pd
+
+    from converter.pipeline.masters import MasterConverter
+
+    class NoRules:
+        rules = ()
+
+    conv = MasterConverter.__new__(MasterConverter)  # only the key bookkeeping is exercised
+    conv.seen, conv.template = {}, NoRules()
+    first = pd.Series(["A-1", "a-1", None, None, "Straße", ""], index=range(2, 8), dtype=object)
+    second = pd.Series(["STRASSE", "b", "A-1"], index=range(8, 11), dtype=object)
+    found = [(i.row, i.code) for block in (first, second) for i in conv._duplicates(block)]
+    assert found == [(3, "duplicate-key"), (5, "duplicate-key"), (8, "duplicate-key"), (10, "duplicate-key")]

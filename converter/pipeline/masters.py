@@ -299,8 +299,12 @@ class MasterConverter:
         ]
 
     def _duplicates(self, keys: pd.Series) -> list[Issue]:
-        # Sage IDs are case-insensitive. Keys are text (record_keys); casefolded in C, a column at a time.
-        folded = pd.Series(list(map(str.casefold, keys.tolist())), index=keys.index, dtype=object)
+        # Sage IDs are case-insensitive: casefolded in C, a column at a time (keys are text; a
+        # missing one, should it ever come, is folded by pandas, which passes it through).
+        try:
+            folded = pd.Series(list(map(str.casefold, keys.tolist())), index=keys.index, dtype=object)
+        except TypeError:
+            folded = keys.str.casefold()
         present = folded != ""
         earlier = np.fromiter(map(self.seen.__contains__, folded), dtype=bool, count=len(folded))
         dups = present & (folded.duplicated(keep="first") | earlier)
