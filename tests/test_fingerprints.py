@@ -156,6 +156,20 @@ def test_spool_extend_keeps_the_order_of_appends_across_its_file():
     spool.close()
 
 
+@pytest.mark.parametrize("hold", [0, 1, 3, 8, 9, 100])
+def test_spool_holds_records_in_memory_up_to_hold_then_spools_them_all(hold):
+    spool = Spool(limit=2, hold=hold)
+    records = [(f"k{i}", f"f{i}", "{}") for i in range(9)]
+    spool.append(records[0])
+    spool.extend(records[1:4])
+    spool.extend(records[4:9])
+    assert list(spool) == records == list(spool) and spool.keys() == [r[0] for r in records]
+    assert (spool._file is None) == (hold >= len(records))  # more than ``hold``: on disk, all of them
+    if spool._file is not None:
+        assert len(spool._memory) < spool.limit  # past the hold, every ``limit`` more go to disk
+    spool.close()
+
+
 def test_staged_records_keep_their_json_order_and_previous_rows(tmp_path):
     ledger = Ledger(tmp_path / "ledger.db")
     first = [("A-1", fingerprint({"n": "1"}), '{"n": "1"}'), ("a-2", fingerprint({"n": "2"}), {"n": "2"})]

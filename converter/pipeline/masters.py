@@ -58,6 +58,7 @@ CATALOG_FIELDS: dict[tuple[str, str], dict[str, str]] = {
 
 
 CREDIT_COLUMNS = ("Customer ID", "Credit Limit", "Credit Status")
+HOLD = 100_000  # master records (about 1 KB each for the ledger) a spool keeps in memory
 
 
 def catalog_entries(frame: pd.DataFrame, system: str, entity: str) -> list[tuple[str, dict[str, Any]]]:
@@ -117,11 +118,12 @@ class MasterConverter:
         self.settings, self.date_order = settings, date_order
         self.ledger, self.full, self.catalog = ledger, full, catalog
         self.seen: dict[str, int] = {}
-        # (ID, JSON) entries for the catalog, recorded once the batch is written: on disk past a
-        # few thousand, so a million customers do not sit in memory twice over.
-        self.source_entries = Spool(keep_keys=False)
-        self.target_entries = Spool(keep_keys=False)
-        self.staged = Spool()
+        # (ID, JSON) entries for the catalog, recorded once the batch is written, and the records for
+        # the ledger: on disk once there are more than HOLD, so a million customers do not sit in
+        # memory twice over, while a list of ordinary size is never pickled to disk and back.
+        self.source_entries = Spool(keep_keys=False, hold=HOLD)
+        self.target_entries = Spool(keep_keys=False, hold=HOLD)
+        self.staged = Spool(hold=HOLD)
         # Valid source rows: the last block's (for confirmations), and of a Sage customer list the
         # credit-limit columns of every block (only those: a million customers must fit in memory).
         self.last_valid = pd.DataFrame()

@@ -1,10 +1,12 @@
-"""Records waiting to be written to the ledger, kept on disk past a few thousand.
+"""Records waiting to be written to the ledger, kept on disk past ``hold`` of them.
 
 A batch's records are staged in the ledger only when the batch is committed (so a failed file
 leaves no trace), which means they must be kept until the end of the file. For a million-line
-journal that is more than memory should hold, so past ``limit`` entries they go to a temporary
-file (pickled blocks: the converter's own data, written and read by this process only), read
-back in order when the ledger stages them.
+journal that is more than memory should hold: once a spool holds more than ``hold`` records they
+all go to a temporary file, and after that every ``limit`` more (pickled blocks: the converter's
+own data, written and read by this process only), read back in order when the ledger stages them.
+A file of ordinary size never touches the disk; a large one is in memory ``hold`` records at
+most, and only until its first block is written.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ class Spool:
     """An append-only sequence of records (tuples; the ledger's are (natural key, fingerprint,
     mapped fields)) that can be iterated more than once."""
 
-    def __init__(self, *, limit: int = 20_000, keep_keys: bool = True) -> None:
+    def __init__(self, *, limit: int = 20_000, keep_keys: bool = True, hold: int = 0) -> None:
         self.limit = limit
+        self.hold = hold
         self._memory: list[Any] = []
         self._file: IO[bytes] | None = None
         self._count = 0
@@ -43,7 +46,7 @@ class Spool:
         if self._keys is not None:
             self._keys.extend(map(itemgetter(0), records))
         self._memory += records
-        if len(self._memory) >= self.limit:
+        if len(self._memory) >= (self.limit if self._file is not None else max(self.limit, self.hold + 1)):
             self._flush()
 
     def _flush(self) -> None:
