@@ -14,7 +14,7 @@ import pytest
 from converter.core.values import column_jsons, flat_json, row_jsons, texts
 from converter.sync.catalog import Catalog, parsed
 from converter.sync.fingerprints import column_fingerprints, fingerprint
-from converter.sync.ledger import Ledger
+from converter.sync.ledger import Ledger, sent_fingerprints
 from converter.sync.spool import Spool
 
 TRICKY = [
@@ -202,6 +202,12 @@ def test_staged_records_keep_their_json_order_and_previous_rows(tmp_path):
         "a-2": (fingerprint({"n": "2"}), "b1"),
     }
     assert again.sent("customers", "sage50", ["a-1"])["a-1"].data == {"n": "é"}
+    assert sent_fingerprints(marks, ["A-2", "nope", "a-1"]) == [
+        fingerprint({"n": "2"}),
+        None,
+        fingerprint({"n": "é"}),
+    ]
+    assert sent_fingerprints({}, ["A-2", "nope"]) == [None, None]
     again.close()
 
 

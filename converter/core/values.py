@@ -10,6 +10,7 @@ guesses: a date that is not valid in the stated day/month order is reported, not
 from __future__ import annotations
 
 import json
+import operator
 import re
 from datetime import date
 from json.encoder import encode_basestring as _quote
@@ -44,11 +45,8 @@ def blank(series: pd.Series) -> pd.Series:
 
 
 def _blank_cells(cells: np.ndarray) -> np.ndarray:
-    try:  # strip run in C (map); a value is blank when nothing is left
-        mask = np.array(list(map(str.strip, cells)), dtype=object) == ""
-        if isinstance(mask, np.ndarray):
-            return mask.astype(bool, copy=False)
-        mask = [not v.strip() for v in cells]  # numpy's comparison gave up: one by one
+    try:  # strip and test run in C (map): a value is blank when nothing is left
+        return np.fromiter(map(operator.not_, map(str.strip, cells)), dtype=bool, count=len(cells))
     except (AttributeError, TypeError):  # a missing cell (None, NaN) or a non-text value
         mask = [
             not v.strip() if type(v) is str else (v is None or v != v or not str(v).strip()) for v in cells
@@ -68,6 +66,9 @@ def row_jsons(frame: pd.DataFrame) -> list[str]:
     """``flat_json`` of every row of a frame of text, the quoting done a column at a time."""
     names = list(frame.columns)
     return column_jsons(names, [texts(frame[name]) for name in names], len(frame))
+
+
+_SAMPLE = 2_000  # cells a column's kind (mostly distinct or repeating) is told from
 
 
 def column_jsons(names: list[str], columns: list[Any], count: int) -> list[str]:
@@ -94,9 +95,6 @@ def column_jsons(names: list[str], columns: list[Any], count: int) -> list[str]:
             parts.append(np.array(list(map(_quote, distinct)) or [""], dtype=object)[codes].tolist())
     parts.append(["}"] * count)
     return list(map("".join, zip(*parts, strict=True)))
-
-
-_SAMPLE = 2_000  # cells a column's kind (mostly distinct or repeating) is told from
 
 
 def map_distinct(series: pd.Series, func) -> pd.Series:

@@ -21,7 +21,7 @@ from ..core.values import blank, flat_json, parse_numbers, texts
 from ..io.batches import Batch
 from ..io.layouts import load_layout
 from ..io.writing import import_writer
-from ..sync.ledger import Ledger, fingerprint
+from ..sync.ledger import Ledger, fingerprint, sent_fingerprints
 
 COLUMNS = ["CustomerID", "CreditLimit", "CreditStatus", "SourceFile", "ExportedAt"]
 KINDS = np.array(["new", "unchanged", "changed"], dtype=object)
@@ -63,10 +63,7 @@ def credit_limit_changes(
     codes, stamped = _stamps(frame)
     fps = np.array([fp for fp, _ in stamped] or [""], dtype=object)[codes]
     marks = ledger.sent_marks("credit_limits", "bizops", ids) if ledger else {}
-    sent_fps = {key: mark[0] for key, mark in marks.items()}
-    before_fps = np.full(len(ids), None, dtype=object)
-    if sent_fps:
-        before_fps[:] = list(map(sent_fps.get, map(str.casefold, ids)))
+    before_fps = np.array(sent_fingerprints(marks, ids), dtype=object)  # None: never sent
     new = np.equal(before_fps, None)
     same = ~new & np.equal(before_fps, fps) & (not full)
     changed = np.flatnonzero(~new & ~same)

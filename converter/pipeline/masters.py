@@ -19,7 +19,7 @@ from ..mapping.engine import CellNotes, MapContext, apply_map, source_column_for
 from ..mapping.odd_values import OddValues
 from ..mapping.validation import check_target, normalise_source
 from ..sync.catalog import Catalog
-from ..sync.ledger import Ledger, column_fingerprints, fingerprint
+from ..sync.ledger import Ledger, column_fingerprints, fingerprint, sent_fingerprints
 from ..sync.spool import Spool
 from .transactions import Block
 
@@ -179,8 +179,7 @@ class MasterConverter:
         marks = (
             self.ledger.sent_marks(self.target.entity, self.target.system, key_list) if self.ledger else {}
         )
-        sent_fps = {key: mark[0] for key, mark in marks.items()}
-        before = np.array(list(map(sent_fps.get, map(str.casefold, key_list))), dtype=object)
+        before = np.array(sent_fingerprints(marks, key_list), dtype=object)  # None: never sent
         new = np.equal(before, None)
         same = np.zeros(len(good), dtype=bool) if self.full else np.equal(before, np.array(fps, dtype=object))
         new_pos = np.flatnonzero(new)

@@ -48,7 +48,7 @@ from ..sage50.prepayments import missing_invoices, sage_rules
 from ..sage50.references import BIZOPS_REFS, SAGE_REFS, reference_issues
 from ..sage50.tax_agencies import agencies_in
 from ..sync.catalog import Catalog
-from ..sync.ledger import Ledger, column_fingerprints
+from ..sync.ledger import Ledger, column_fingerprints, sent_fingerprints
 from ..sync.spool import Spool
 
 
@@ -185,8 +185,7 @@ class TransactionConverter:
         # What was sent under these keys: fingerprints first; what was sent only of those that differ.
         marks = self.ledger.sent_marks(self.target.entity, self.target.system, doc_keys)
         before = list(map(marks.get, map(str.casefold, doc_keys)))
-        sent_fps = {key: mark[0] for key, mark in marks.items()}
-        before_fps = np.array(list(map(sent_fps.get, map(str.casefold, doc_keys))), dtype=object)  # or None
+        before_fps = np.array(sent_fingerprints(marks, doc_keys), dtype=object)  # None: never sent
         sent = [] if self.full else np.flatnonzero(np.not_equal(before_fps, None)).tolist()
         same = np.equal(before_fps, np.array(fps, dtype=object))
         differ = [i for i in sent if not same[i]]

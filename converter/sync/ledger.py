@@ -83,6 +83,15 @@ BATCH_KEYS = (
 )
 
 
+def sent_fingerprints(marks: dict[str, tuple[str, str, str]], keys: Iterable[str]) -> list[str | None]:
+    """Each key's fingerprint in ``marks`` (``Ledger.sent_marks``), None for a key never sent."""
+    keys = list(keys)
+    if not marks:
+        return [None] * len(keys)
+    fps = {key: mark[0] for key, mark in marks.items()}
+    return list(map(fps.get, map(str.casefold, keys)))
+
+
 def now_iso() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 

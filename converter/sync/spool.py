@@ -46,7 +46,9 @@ class Spool:
         if self._keys is not None:
             self._keys.extend(map(itemgetter(0), records))
         self._memory += records
-        if len(self._memory) >= (self.limit if self._file is not None else max(self.limit, self.hold + 1)):
+        # The first block waits until more than ``hold`` records are held; then one every ``limit``.
+        first = max(self.limit, self.hold + 1)
+        if len(self._memory) >= (self.limit if self._file is not None else first):
             self._flush()
 
     def _flush(self) -> None:
